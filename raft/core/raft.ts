@@ -238,12 +238,12 @@ export class Raft {
     }
   }
 
-  private poll(id: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
+  protected poll(id: NodeId, granted: boolean): 'won' | 'lost' | 'pending' {
     if (!this.votes.has(id)) this.votes.set(id, granted);
     return voteResult(this.conf.voters, this.votes);
   }
 
-  private onElectionWon(): void {
+  protected onElectionWon(): void {
     if (this.role === 'preCandidate') this.campaign('vote', false);
     else {
       this.becomeLeader();
@@ -251,7 +251,7 @@ export class Raft {
     }
   }
 
-  private handleVoteRequest(m: Message): void {
+  protected handleVoteRequest(m: Message): void {
     const respType: MessageType = m.type === 'vote' ? 'voteResp' : 'preVoteResp';
     const canVote =
       this.vote === m.from ||
@@ -271,7 +271,7 @@ export class Raft {
 
   // ---- messages ----------------------------------------------------------------------------
 
-  private send(m: Outgoing): void {
+  protected send(m: Outgoing): void {
     const term = m.term ?? this.term;
     this.msgs.push({ ...m, from: this.id, term } as Message);
   }
@@ -660,7 +660,7 @@ export class Raft {
     return true;
   }
 
-  private answerRead(from: NodeId, index: number, context: Uint8Array): void {
+  protected answerRead(from: NodeId, index: number, context: Uint8Array): void {
     if (from === this.id) this.readStates.push({ index, context });
     else this.send({ type: 'readIndexResp', to: from, index, context });
   }

@@ -61,8 +61,9 @@ export class RawNode {
   private prevSoft: SoftState;
   private prevHard: HardState;
 
-  constructor(config: RaftConfig) {
-    this.raft = new Raft(config);
+  /** `makeRaft` lets tests substitute a deliberately broken core to prove the checks catch it. */
+  constructor(config: RaftConfig, makeRaft: (config: RaftConfig) => Raft = (c) => new Raft(c)) {
+    this.raft = makeRaft(config);
     this.prevSoft = this.softState();
     this.prevHard = this.hardState();
   }
