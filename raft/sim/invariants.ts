@@ -2,6 +2,14 @@ import type { Entry, NodeId } from '../core/types.js';
 
 const decoder = new TextDecoder();
 
+/** What the invariants read of a leader's log. */
+export interface LeaderLogView {
+  readonly firstIndex: number;
+  readonly lastIndex: number;
+  readonly committed: number;
+  termAt(index: number): number | undefined;
+}
+
 function entryKey(e: Entry): string {
   return `${e.type}|${decoder.decode(e.data)}`;
 }
@@ -13,7 +21,7 @@ function entryKey(e: Entry): string {
  * - Log Matching: entries with the same index and term hold the same command, and are preceded
  *   by the same entry (checked on every persisted entry: same (index, term) ⇒ same command and
  *   same previous term, which by induction makes the logs identical up to there);
- * - Leader Completeness: a new leader's log holds every entry applied anywhere so far;
+ * - Leader Completeness: a new leader's log holds every entry committed in an earlier term;
  * - State Machine Safety: no two replicas apply different entries at one index, and each
  *   replica applies indexes in order without gaps.
  * A violation is recorded with a sentence that says what broke.
@@ -24,33 +32,57 @@ export class Invariants {
   private readonly persisted = new Map<string, { prevTerm: number | undefined; key: string }>();
   private readonly applied = new Map<number, { term: number; key: string }>();
   private readonly lastApplied = new Map<NodeId, number>();
+  /** Term → the highest commit index its leader reported. */
+  private readonly commitByTerm = new Map<number, number>();
+  /** Index → the term of the entry committed there. */
+  private readonly committedTerms = new Map<number, number>();
   maxAppliedIndex = 0;
 
   private fail(message: string): void {
     if (this.violations.length < 20) this.violations.push(message);
   }
 
-  onLeader(term: number, id: NodeId, logTermAt: (index: number) => number | undefined, firstIndex: number, lastIndex: number): void {
+  /**
+   * Called after every step for each replica that believes it leads `term`. Leader Completeness
+   * is checked the first time a leader of a term is seen: it must hold every entry committed in
+   * an earlier term. An entry counts as committed in term T once the leader of T reported a
+   * commit index covering it (that leader may have learned it from an earlier one: attributing
+   * it to T is later than the truth, which keeps the check sound).
+   */
+  onLeader(term: number, id: NodeId, log: LeaderLogView): void {
     const known = this.leaders.get(term);
     if (known === undefined) {
       this.leaders.set(term, id);
-      this.checkCompleteness(term, id, logTermAt, firstIndex, lastIndex);
+      this.checkCompleteness(term, id, log);
     } else if (known !== id) {
       this.fail(`election safety: nodes ${known} and ${id} are both leaders of term ${term}`);
     }
+    const before = this.commitByTerm.get(term) ?? 0;
+    if (log.committed > before) {
+      for (let i = Math.max(before + 1, log.firstIndex); i <= log.committed; i++) {
+        const t = log.termAt(i);
+        if (t === undefined) continue;
+        const rec = this.committedTerms.get(i);
+        if (rec === undefined) this.committedTerms.set(i, t);
+        else if (rec !== t) this.fail(`state machine safety: leader ${id} of term ${term} committed term ${t} at index ${i}, an earlier leader committed term ${rec}`);
+      }
+      this.commitByTerm.set(term, log.committed);
+    }
   }
 
-  private checkCompleteness(term: number, id: NodeId, logTermAt: (index: number) => number | undefined, firstIndex: number, lastIndex: number): void {
-    if (lastIndex < this.maxAppliedIndex) {
-      this.fail(`leader completeness: leader ${id} of term ${term} has last index ${lastIndex} but index ${this.maxAppliedIndex} was applied`);
+  private checkCompleteness(term: number, id: NodeId, log: LeaderLogView): void {
+    let floor = 0;
+    for (const [t, c] of this.commitByTerm) if (t < term && c > floor) floor = c;
+    if (log.lastIndex < floor) {
+      this.fail(`leader completeness: leader ${id} of term ${term} has last index ${log.lastIndex} but index ${floor} was committed in an earlier term`);
       return;
     }
-    for (let i = Math.max(firstIndex, 1); i <= this.maxAppliedIndex; i++) {
-      const rec = this.applied.get(i);
-      if (!rec) continue;
-      const t = logTermAt(i);
-      if (t !== rec.term) {
-        this.fail(`leader completeness: leader ${id} of term ${term} has term ${t} at index ${i}, where an entry of term ${rec.term} was applied`);
+    for (let i = Math.max(log.firstIndex, 1); i <= floor; i++) {
+      const want = this.committedTerms.get(i);
+      if (want === undefined) continue;
+      const t = log.termAt(i);
+      if (t !== want) {
+        this.fail(`leader completeness: leader ${id} of term ${term} has term ${t} at index ${i}, where an entry of term ${want} was committed in an earlier term`);
         return;
       }
     }

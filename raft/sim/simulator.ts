@@ -244,6 +244,7 @@ export class Simulator {
         if (slot.paused) return;
         if (slot.tornCrashPending) {
           this.crash(slot, true);
+          this.q.push(this.now + 50 + this.rng.float() * 1000, { k: 'restart', id: slot.id });
           return;
         }
         this.flush(slot, slot.replica);
@@ -384,7 +385,12 @@ export class Simulator {
       const r = slot.replica?.node.raft;
       if (!r || r.role !== 'leader' || slot.removed) continue;
       key += `${r.id}@${r.term};`;
-      this.invariants.onLeader(r.term, r.id, (i) => r.log.termOrZero(i) || undefined, r.log.firstIndex(), r.log.lastIndex());
+      this.invariants.onLeader(r.term, r.id, {
+        firstIndex: r.log.firstIndex(),
+        lastIndex: r.log.lastIndex(),
+        committed: r.log.committed,
+        termAt: (i) => r.log.termOrZero(i) || undefined,
+      });
     }
     if (key !== this.lastLeaderKey) {
       if (key !== '') {
@@ -429,8 +435,10 @@ export class Simulator {
       const s = pick();
       // Half the crashes strike in the middle of the node's next write, tearing it.
       if (s.replica && this.rng.float() < 0.5) s.tornCrashPending = true;
-      else if (s.replica) this.crash(s, false);
-      this.q.push(this.now + 50 + this.rng.float() * 1200, { k: 'restart', id: s.id });
+      else if (s.replica) {
+        this.crash(s, false);
+        this.q.push(this.now + 50 + this.rng.float() * 1200, { k: 'restart', id: s.id });
+      }
     } else if (r < 0.34) {
       const s = pick();
       if (s.replica && !s.paused) {
@@ -469,8 +477,10 @@ export class Simulator {
     const r = this.rng.float();
     if (r < 0.35) {
       if (this.rng.float() < 0.5) leader.tornCrashPending = true;
-      else this.crash(leader, false);
-      this.q.push(this.now + 50 + this.rng.float() * 800, { k: 'restart', id: leader.id });
+      else {
+        this.crash(leader, false);
+        this.q.push(this.now + 50 + this.rng.float() * 800, { k: 'restart', id: leader.id });
+      }
     } else if (r < 0.6) {
       leader.paused = true;
       this.stats.pauses++;
@@ -540,6 +550,7 @@ export class Simulator {
     this.net.healAll();
     this.net.conditions = { ...CALM_NETWORK };
     for (const slot of this.liveSlots()) {
+      slot.tornCrashPending = false;
       if (!slot.replica) this.startReplica(slot);
       if (slot.paused) this.resume(slot.id);
     }

@@ -329,25 +329,24 @@ export class RaftNetwork {
     }
   }
 
-  /** Ticks every live replica, without delivering what they send. */
-  tickAll(ticks = 1): void {
-    for (let i = 0; i < ticks; i++) for (const id of this.up()) this.tick(id);
+  /** Ticks every live replica (or only those in `only`), without delivering what they send. */
+  tickAll(ticks = 1, only?: readonly NodeId[]): void {
+    for (let i = 0; i < ticks; i++) for (const id of this.up()) if (!only || only.includes(id)) this.tick(id);
   }
 
-  /** Lets time pass with a healthy network: each tick, every replica ticks, then all settles. */
-  run(ticks: number): void {
+  /** Lets time pass: each tick, every live replica (or those in `only`) ticks, then all settles. */
+  run(ticks: number, only?: readonly NodeId[]): void {
     for (let i = 0; i < ticks; i++) {
-      this.tickAll();
+      this.tickAll(1, only);
       this.stabilize();
     }
   }
 
-  /** Runs ticks until `done` holds, at most `maxTicks`; returns the ticks it took. */
-  runUntil(done: () => boolean, maxTicks: number): number {
+  /** Runs ticks like run() until `done` holds, at most `maxTicks`; returns the ticks it took. */
+  runUntil(done: () => boolean, maxTicks: number, only?: readonly NodeId[]): number {
     for (let i = 0; i < maxTicks; i++) {
       if (done()) return i;
-      this.tickAll();
-      this.stabilize();
+      this.run(1, only);
     }
     if (done()) return maxTicks;
     this.fail(`condition not reached within ${maxTicks} ticks`);
