@@ -1,0 +1,50 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+
+/**
+ * The pure folders must stay pure: no clock, no ambient randomness, no timers, no I/O. That is
+ * what lets the simulator own time, randomness, network and disk and replay a run from a seed.
+ */
+const PURE = ['raft/core', 'raft/sim'];
+const IMPURE_FILES = new Set(['raft/sim/cli.ts', 'raft/sim/figures.ts']);
+const BANNED: [RegExp, string][] = [
+  [/\bDate\b/, 'Date'],
+  [/Math\.random/, 'Math.random'],
+  [/\bsetTimeout\b|\bsetInterval\b|\bsetImmediate\b/, 'timers'],
+  [/from 'node:/, 'node: imports'],
+  [/\bawait\b|\basync\b/, 'async code'],
+  [/process\./, 'process'],
+];
+const MAX_LINES = 750;
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) => {
+    const p = join(dir, d.name);
+    if (d.isDirectory()) return tsFiles(p);
+    return p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+t.test('the Raft core and the simulator use no clock, randomness, timers or I/O of their own', async (t) => {
+  const found: string[] = [];
+  for (const dir of PURE) {
+    for (const file of tsFiles(dir)) {
+      if (IMPURE_FILES.has(file)) continue;
+      const code = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+      for (const [re, what] of BANNED) if (re.test(code)) found.push(`${file}: ${what}`);
+    }
+  }
+  t.same(found, []);
+});
+
+t.test(`no source file grows past ${MAX_LINES} lines`, async (t) => {
+  const big: string[] = [];
+  for (const dir of ['raft', 'scripts']) {
+    for (const file of tsFiles(dir)) {
+      const lines = readFileSync(file, 'utf8').split('\n').length;
+      if (lines > MAX_LINES) big.push(`${file}: ${lines} lines`);
+    }
+  }
+  t.same(big, []);
+});
