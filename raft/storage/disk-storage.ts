@@ -149,7 +149,7 @@ export class DiskStorage implements Storage {
   /**
    * Persists one Ready: the snapshot first (if any and newer than the one held: its file is
    * written durably, the log is replaced), then the entries (an entry at i replaces everything
-   * from i on; entries already covered by the snapshot are skipped), then the hard state.
+   * from i on; entries at or below the snapshot index are skipped), then the hard state.
    * Returns without syncing the WAL: call `sync()` before acting on it.
    */
   async save(hardState: HardState | undefined, entries: readonly Entry[], snapshot?: Snapshot): Promise<void> {
@@ -224,11 +224,15 @@ export class DiskStorage implements Storage {
     return (this.ents[0] as Entry).index;
   }
 
-  /** The entries to write (those not compacted), after checking they extend or overwrite the log in shape. */
+  /**
+   * The entries to write, after checking they extend or overwrite the log in shape. Entries at
+   * or below the snapshot index are dropped: they are committed and captured by the snapshot, so
+   * they can only be the same entries again (a leader resending what this replica already has).
+   */
   private entriesToAppend(entries: readonly Entry[]): readonly Entry[] {
     const head = entries[0];
     if (head === undefined) return entries;
-    const first = this.firstIndex();
+    const first = this.snap.metadata.index + 1;
     const kept = head.index < first ? entries.slice(first - head.index) : entries;
     const start = kept[0];
     if (start === undefined) return kept;

@@ -15,16 +15,30 @@ import { fsError } from './fs-port.js';
  *   crash puts every directory back to its durable entries (files created and not synced into
  *   the directory vanish, unsynced renames and unlinks are undone). `mkdir` and `truncate` are
  *   durable at once, as the port promises.
- * - A crash invalidates every open handle (EBADF), as process death would.
+ * - `crash()` returns a new MemFs on the same disk: the machine after reboot. The old instance,
+ *   and every handle opened through it, is dead (EIO), as the crashed process is: work it had in
+ *   flight cannot reach the disk after the crash.
  *
  * Deterministic: no clock, no randomness of its own; the torn length is chosen by the caller.
- * Counters in `stats` let tests assert how many fsyncs a workload costs without timing it.
+ * Counters in `stats` (shared by every incarnation of one disk) let tests assert how many fsyncs
+ * a workload costs without timing it.
  */
 export class MemFs implements FsPort {
-  readonly stats = { fileSyncs: 0, dirSyncs: 0, bytesAppended: 0, crashes: 0 };
-  private readonly root: DirNode = newDir();
-  private generation = 0;
-  private readonly faults: Fault[] = [];
+  /** The disk, shared by every incarnation (see `crash`). */
+  private disk: Disk = { root: newDir(), stats: { fileSyncs: 0, dirSyncs: 0, bytesAppended: 0, crashes: 0 }, faults: [] };
+  private alive = true;
+
+  get stats(): MemFsStats {
+    return this.disk.stats;
+  }
+
+  private get root(): DirNode {
+    return this.disk.root;
+  }
+
+  private get faults(): Fault[] {
+    return this.disk.faults;
+  }
 
   /**
    * Makes the next `count` calls of `op` fail with `code` (EIO by default) without doing
@@ -37,10 +51,12 @@ export class MemFs implements FsPort {
   /**
    * Simulates power loss: everything not durable is lost, except that for each file with
    * unsynced appended bytes, `tornBytes(path, unsyncedBytes)` of them survive (clamped to
-   * 0…unsyncedBytes; default 0). Open handles become unusable.
+   * 0…unsyncedBytes; default 0). This instance and its handles die; the returned one is the
+   * rebooted machine's view of the same disk.
    */
-  crash(options: { tornBytes?: (path: string, unsyncedBytes: number) => number } = {}): void {
-    this.generation++;
+  crash(options: { tornBytes?: (path: string, unsyncedBytes: number) => number } = {}): MemFs {
+    this.checkAlive('crash', '/');
+    this.alive = false;
     this.stats.crashes++;
     const seen = new Set<FileNode>();
     const revert = (dir: DirNode, path: string): void => {
@@ -56,9 +72,13 @@ export class MemFs implements FsPort {
       }
     };
     revert(this.root, '/');
+    const rebooted = new MemFs();
+    rebooted.disk = this.disk;
+    return rebooted;
   }
 
   async mkdir(path: string): Promise<void> {
+    this.checkAlive('mkdir', path);
     let dir = this.root;
     for (const name of components(path)) {
       const node = dir.entries.get(name);
@@ -77,11 +97,13 @@ export class MemFs implements FsPort {
   }
 
   async readdir(path: string): Promise<string[]> {
+    this.checkAlive('scandir', path);
     const dir = this.lookupDir(path, 'scandir');
     return [...dir.entries.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   }
 
   async readFile(path: string): Promise<Uint8Array> {
+    this.checkAlive('open', path);
     const file = this.lookupFile(path, 'open');
     return file.buf.slice(0, file.length);
   }
@@ -98,7 +120,7 @@ export class MemFs implements FsPort {
       preserveDurable(node);
       node.length = 0;
     }
-    return new MemFileHandle(this, path, node, this.generation);
+    return new MemFileHandle(this, path, node);
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -138,13 +160,14 @@ export class MemFs implements FsPort {
     this.stats.dirSyncs++;
   }
 
-  /** @internal used by handles. */
-  checkHandle(generation: number, path: string): void {
-    if (generation !== this.generation) throw fsError('EBADF', 'write', `${path} (handle lost in a crash)`);
+  /** @internal Every operation, through the fs or a handle, first checks the machine is up. */
+  checkAlive(op: string, path: string): void {
+    if (!this.alive) throw fsError('EIO', op, `${path} (the machine crashed; use the MemFs returned by crash())`);
   }
 
   /** @internal used by handles. */
   takeFault(op: FaultOp, path: string): void {
+    this.checkAlive(op, path);
     const at = this.faults.findIndex((f) => f.op === op);
     if (at < 0) return;
     const [fault] = this.faults.splice(at, 1);
@@ -180,6 +203,20 @@ export class MemFs implements FsPort {
     if (name === undefined) throw fsError('EISDIR', syscall, path);
     return { dir: this.lookupDir(`/${parts.join('/')}`, syscall), name };
   }
+}
+
+/** The disk behind one or more MemFs incarnations. */
+interface Disk {
+  readonly root: DirNode;
+  readonly stats: MemFsStats;
+  readonly faults: Fault[];
+}
+
+export interface MemFsStats {
+  fileSyncs: number;
+  dirSyncs: number;
+  bytesAppended: number;
+  crashes: number;
 }
 
 export type FaultOp = 'open' | 'append' | 'sync' | 'syncDir' | 'rename' | 'unlink' | 'truncate';
@@ -251,7 +288,6 @@ class MemFileHandle implements FileHandle {
     private readonly fs: MemFs,
     readonly path: string,
     private readonly file: FileNode,
-    private readonly generation: number,
   ) {}
 
   async append(data: Uint8Array): Promise<void> {
@@ -282,7 +318,7 @@ class MemFileHandle implements FileHandle {
   }
 
   private check(): void {
+    this.fs.checkAlive('write', this.path);
     if (this.closed) throw fsError('EBADF', 'write', `${this.path} (handle closed)`);
-    this.fs.checkHandle(this.generation, this.path);
   }
 }

@@ -5,7 +5,7 @@ import type { FsPort } from '../../../../raft/storage/fs-port.js';
 import { fsErrorCode, unlinkIfExists } from '../../../../raft/storage/fs-port.js';
 import { MemFs } from '../../../../raft/storage/mem-fs.js';
 import { NodeFs } from '../../../../raft/storage/node-fs.js';
-import { tempDir } from './storage-fixtures.js';
+import { tempDir } from './fixtures/storage-fixtures.js';
 
 /**
  * One suite for every implementation of the file-system port: what callers may rely on, whatever

@@ -4,7 +4,7 @@ import t from 'tap';
 import type { WalRecord } from '../../../../raft/storage/wal-record.js';
 import { RECORD_HEADER_BYTES, decodeRecords, encodeRecord } from '../../../../raft/storage/wal-record.js';
 import { crc32c } from '../../../../raft/storage/crc32c.js';
-import { entry } from './storage-fixtures.js';
+import { entry } from './fixtures/storage-fixtures.js';
 
 const RECORDS: WalRecord[] = [
   { type: 'segmentHeader', seq: 7, firstIndex: 2 ** 40 },
