@@ -644,14 +644,16 @@ export class Raft {
   }
 
   private handleReadIndex(from: NodeId, context: Uint8Array): boolean {
-    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) {
-      this.answerRead(from, this.log.committed, context);
-      return true;
-    }
-    // Until an entry of our term commits, our commit index may lag the true one (§6.4).
+    // Until an entry of our term commits, our commit index may lag the true one (§6.4). This holds
+    // for a single voter too: the commit index is not fsynced, so after a restart it can lag
+    // entries that were applied and acknowledged before the crash.
     if (this.log.termOrZero(this.log.committed) !== this.term) {
       if (this.pendingReadIndex.length >= this.cfg.maxPendingReads) return false;
       this.pendingReadIndex.push({ from, context });
+      return true;
+    }
+    if (this.conf.voters.length === 1 && this.conf.voters[0] === this.id) {
+      this.answerRead(from, this.log.committed, context);
       return true;
     }
     if (!this.readOnly.addRequest(this.log.committed, from, context)) return false;

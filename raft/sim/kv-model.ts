@@ -1,4 +1,5 @@
 import type { KvInput, KvOperation, KvOutput } from './history.js';
+import { timedOutWriteDeadlines } from './kv-deadlines.js';
 import { checkOperations } from './linearizability.js';
 import type { CheckFailure, CheckOptions, Model } from './linearizability.js';
 
@@ -18,8 +19,9 @@ export const kvModel: Model<KvKeyState, KvInput, KvOutput> = {
       else part.push(op);
     }
     // Sorted so that the first failing key reported does not depend on history order.
-    return [...byKey.keys()].sort().map((key) => withoutUnseenTimedOutWrites(byKey.get(key) as KvOperation[]));
+    return [...byKey.keys()].sort().map((key) => byKey.get(key) as KvOperation[]);
   },
+  deadlines: timedOutWriteDeadlines,
   partitionName: (part) => `key ${JSON.stringify(part[0]?.input.key ?? '')}`,
   init: () => null,
   step(state, input, output) {
@@ -40,46 +42,10 @@ export const kvModel: Model<KvKeyState, KvInput, KvOutput> = {
   },
   // Prefixed so that the absent key and the empty string stay distinct.
   stateKey: (state) => (state === null ? '-' : `=${state}`),
-  readOnly: (input) => input.op === 'get',
+  readOnly: (input, output) =>
+    input.op === 'get' || (input.op === 'cas' && output !== null && 'ok' in output && !output.ok),
   describe: describeKvOperation,
 };
-
-/**
- * Drops the unknown-outcome writes of one key that cannot change the verdict, because nothing
- * could tell whether they took effect. A timed-out write stays pending until the end of the
- * search, so every one left in multiplies the configurations to explore; with unique values
- * (which workloads should write) most timed-out writes are never observed and go.
- *
- * Why dropping W (writing v) is sound when v is unobserved: take any linearization with W in
- * it. Until the next write, the key holds v; no get returned v and no cas expected v, so what
- * sits there is only failed cases and unknown-outcome cases. Without W the key holds the previous
- * value instead. An unknown-outcome cas is optional, so it can go too; a failed cas stays failed
- * unless its expected value could be the previous one, which is why W must be kept if a failed
- * cas expecting a value the key can hold might come after it. From the next write on, nothing
- * differs. The converse is immediate: an unknown-outcome write may always be left out.
- */
-function withoutUnseenTimedOutWrites(ops: readonly KvOperation[]): KvOperation[] {
-  const observed = new Set<string | null>();
-  const holdable = new Set<string | null>([null]);
-  for (const { input, output } of ops) {
-    if (input.op === 'get' && output !== null && 'value' in output) observed.add(output.value);
-    if (input.op === 'cas') observed.add(input.expected);
-    if (input.op === 'put' || input.op === 'cas') holdable.add(input.value);
-  }
-  let lastRiskyFailedCasReturn = Number.NEGATIVE_INFINITY;
-  for (const { input, output, return: ret } of ops) {
-    const failed = output !== null && 'ok' in output && !output.ok;
-    if (input.op === 'cas' && failed && holdable.has(input.expected) && ret !== null) {
-      lastRiskyFailedCasReturn = Math.max(lastRiskyFailedCasReturn, ret);
-    }
-  }
-  return ops.filter(({ input, output, call }) => {
-    if (output !== null || input.op === 'get') return true;
-    const written = input.op === 'delete' ? null : input.value;
-    // Equal times count as concurrent, so a cas returning at W's call may follow W.
-    return observed.has(written) || lastRiskyFailedCasReturn >= call;
-  });
-}
 
 export function describeKvOperation(input: KvInput, output: KvOutput | null): string {
   const show = (v: string | null): string => (v === null ? 'absent' : JSON.stringify(v));

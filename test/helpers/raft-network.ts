@@ -16,13 +16,15 @@
  * entries at the same index (State Machine Safety, §5.4.3).
  */
 import type { RaftConfig } from '../../raft/core/config.js';
-import { decodeConfChange } from '../../raft/core/conf-change.js';
 import type { Raft } from '../../raft/core/raft.js';
 import { RawNode } from '../../raft/core/raw-node.js';
 import { seededRng } from '../../raft/core/rng.js';
 import { MemoryStorage, bootstrapMemoryStorage } from '../../raft/core/storage.js';
 import type { ConfChange, Entry, Message, NodeId, Role } from '../../raft/core/types.js';
 import { NONE } from '../../raft/core/types.js';
+import { type MessageFilter, describeContext, describeEntry, describeMessage } from './raft-trace.js';
+
+export { type MessageFilter, describeMessage, msg } from './raft-trace.js';
 
 /** What a test may set per replica; identity, storage and randomness belong to the network. */
 export type NodeConfig = Omit<RaftConfig, 'id' | 'storage' | 'rng' | 'applied'>;
@@ -41,6 +43,8 @@ export interface NetworkOptions {
    */
   readonly logs?: Readonly<Record<number, readonly number[]>>;
   readonly terms?: Readonly<Record<number, number>>;
+  /** Whether the transport reports a snapshot's delivery to its sender (reportSnapshot); default true. */
+  readonly reportSnapshots?: boolean;
 }
 
 /** A ReadState with its context decoded, as the tests wrote it. */
@@ -61,61 +65,11 @@ interface Replica {
   readStates: ReadAnswer[];
 }
 
-export type MessageFilter = (m: Message) => boolean;
-
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
 export function encode(s: string): Uint8Array {
   return encoder.encode(s);
-}
-
-function describeEntry(e: Entry): string {
-  if (e.type !== 'confChange') return `${e.index}/${e.term}`;
-  const cc = decodeConfChange(e.data);
-  return `${e.index}/${e.term}(${cc.type} ${cc.nodeId})`;
-}
-
-function describeContext(ctx: Uint8Array): string {
-  return decoder.decode(ctx);
-}
-
-/** One line per message, in the shape of etcd-io/raft's datadriven traces. */
-export function describeMessage(m: Message): string {
-  let s = `${m.from}->${m.to} ${m.type} term=${m.term}`;
-  switch (m.type) {
-    case 'app':
-      s += ` index=${m.index ?? 0} logTerm=${m.logTerm ?? 0} entries=[${(m.entries ?? []).map(describeEntry).join(' ')}] commit=${m.commit ?? 0}`;
-      break;
-    case 'appResp':
-      if (m.index !== undefined) s += ` index=${m.index}`;
-      if (m.reject) s += ` reject hint=${m.rejectHint ?? 0}/${m.logTerm ?? 0}`;
-      break;
-    case 'vote':
-    case 'preVote':
-      s += ` index=${m.index ?? 0} logTerm=${m.logTerm ?? 0}`;
-      if (m.transfer) s += ' transfer';
-      break;
-    case 'voteResp':
-    case 'preVoteResp':
-      if (m.reject) s += ' reject';
-      break;
-    case 'heartbeat':
-      s += ` commit=${m.commit ?? 0}`;
-      break;
-    case 'snap': {
-      const md = m.snapshot?.metadata;
-      if (md) s += ` snapshot=${md.index}/${md.term} voters=[${md.confState.voters.join(',')}] learners=[${md.confState.learners.join(',')}]`;
-      break;
-    }
-    case 'readIndexResp':
-      s += ` index=${m.index ?? 0}`;
-      break;
-    default:
-      break;
-  }
-  if (m.context) s += ` ctx=${describeContext(m.context)}`;
-  return s;
 }
 
 function decodeStateMachine(data: Uint8Array): string[] {
@@ -129,6 +83,7 @@ export class RaftNetwork {
   private readonly replicas = new Map<NodeId, Replica>();
   private readonly seed: number;
   private readonly defaults: NodeConfig;
+  private readonly reportSnapshots: boolean;
   /** Messages sent and not yet delivered, oldest first. */
   private queue: Message[] = [];
   /** Directed links that lose every message: "from>to". */
@@ -144,6 +99,7 @@ export class RaftNetwork {
   constructor(opts: NetworkOptions) {
     this.seed = opts.seed ?? 1;
     this.defaults = opts.config ?? {};
+    this.reportSnapshots = opts.reportSnapshots ?? true;
     for (const id of opts.voters) {
       const storage = new MemoryStorage();
       bootstrapMemoryStorage(storage, opts.voters);
@@ -439,7 +395,7 @@ export class RaftNetwork {
       this.process(m.to);
     }
     // The transport tells the sender how a snapshot went, as a real one would.
-    if (m.type === 'snap' && this.replica(m.from).node) {
+    if (m.type === 'snap' && this.reportSnapshots && this.replica(m.from).node) {
       this.rawNode(m.from).reportSnapshot(m.to, !lost);
       this.process(m.from);
     }
@@ -450,6 +406,11 @@ export class RaftNetwork {
   stabilize(maxMessages = 100_000): void {
     for (let i = 0; i < maxMessages; i++) if (!this.deliver()) return;
     this.fail(`no quiescence after ${maxMessages} messages`);
+  }
+
+  /** Puts a message on the wire as if `m.from` had sent it: a late duplicate, a forged stale one. */
+  inject(m: Message): void {
+    this.queue.push(m);
   }
 
   /** Throws away undelivered messages (lost in flight). */
@@ -539,32 +500,3 @@ export function network(t: { teardown(fn: () => void): void; passing(): boolean;
   });
   return net;
 }
-
-/** Message predicates for drop filters and selective delivery. */
-export const msg = {
-  type:
-    (...types: Message['type'][]): MessageFilter =>
-    (m) =>
-      types.includes(m.type),
-  from:
-    (id: NodeId): MessageFilter =>
-    (m) =>
-      m.from === id,
-  to:
-    (id: NodeId): MessageFilter =>
-    (m) =>
-      m.to === id,
-  between:
-    (from: NodeId, to: NodeId): MessageFilter =>
-    (m) =>
-      m.from === from && m.to === to,
-  /** An append carrying the entry at `index`. */
-  carrying:
-    (index: number): MessageFilter =>
-    (m) =>
-      m.type === 'app' && (m.entries ?? []).some((e) => e.index === index),
-  all:
-    (...fs: MessageFilter[]): MessageFilter =>
-    (m) =>
-      fs.every((f) => f(m)),
-};

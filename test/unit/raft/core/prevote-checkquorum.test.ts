@@ -48,7 +48,8 @@ t.test('§9.6: a pre-vote succeeds when the leader is really gone, and the term 
 });
 
 t.test('§9.6: a pre-candidate with a stale log is refused even a pre-vote', async (t) => {
-  const net = network(t, { voters: [1, 2, 3] });
+  // Without check-quorum there is no lease: 2 answers on the log alone.
+  const net = network(t, { voters: [1, 2, 3], config: { preVote: true, checkQuorum: false } });
   net.elect(1);
   net.isolate(3);
   net.propose(1, 'a');
@@ -100,16 +101,13 @@ t.test('§6.2: a leader that cannot reach a majority steps down (checked once pe
 t.test('§6.2: a leader that hears from a majority every election timeout stays leader', async (t) => {
   const net = network(t, { voters: [1, 2, 3, 4, 5], config: { electionTicks: 10 } });
   net.elect(1);
-  net.isolate(4);
-  net.isolate(5);
-  net.heal();
-  net.isolate(5);
-  net.cut(4, 5);
-  // 1, 2, 3 (and 4) can talk: a majority.
-  net.cut(1, 4);
+  net.partition([1, 2, 3], [4, 5]);
   net.run(100);
   t.equal(net.leader(), 1);
-  t.equal(net.term(1), 2);
+  t.same(net.ids().map((id) => net.term(id)), [2, 2, 2, 2, 2], 'the minority side cannot even win a pre-vote');
+  net.propose(1, 'x');
+  net.stabilize();
+  t.equal(net.commit(1), 3, 'and the majority side keeps committing');
 });
 
 t.test('§6.2: a stale leader learns the new term from the appResp sent back to its heartbeat', async (t) => {
@@ -134,4 +132,18 @@ t.test('§6.2: a stale leader learns the new term from the appResp sent back to 
   net.stabilize();
   net.run(5);
   t.equal(net.raft(1).lead, next, 'and follows the new leader');
+});
+
+t.test('§9.6: a pre-candidate refused by replicas of a newer term adopts that term', async (t) => {
+  const net = network(t, { voters: [1, 2, 3], config: { preVote: true, checkQuorum: false }, terms: { 1: 2, 2: 5, 3: 5 } });
+  net.campaign(1);
+  net.stabilize();
+  t.same(net.takeTrace(), [
+    '1->2 preVote term=3 index=1 logTerm=1',
+    '1->3 preVote term=3 index=1 logTerm=1',
+    '2->1 preVoteResp term=5 reject',
+    '3->1 preVoteResp term=5 reject',
+  ]);
+  t.equal(net.role(1), 'follower');
+  t.equal(net.term(1), 5);
 });

@@ -1,0 +1,510 @@
+import { randomUUID } from 'node:crypto';
+import { WebSocket } from 'ws';
+import type { Command } from '../kv/commands.js';
+import type { DeleteResult, KeyRangeOptions, PutResult, RangeOptions, RangeResult, TxnRequest, TxnResult } from '../kv/types.js';
+import type { WatchResponse } from '../kv/watch-hub.js';
+import { type ServerFrame, decodeServerFrame, encodeFrame } from './protocol.js';
+import { AsyncQueue } from './async-queue.js';
+import { StoreError, type StoreClient, type StoreStatus, type StoreWatch, type StoreWatchOptions, type WatchBatch } from './store-client.js';
+
+export interface WsStoreClientOptions {
+  /** Every replica's client address, host:port. */
+  readonly endpoints: readonly string[];
+  /** How long one attempt on one replica may take before the request moves on. */
+  readonly attemptTimeoutMs?: number;
+  /** How long a request may take in all, retries included. */
+  readonly requestTimeoutMs?: number;
+}
+
+type Body = Record<string, unknown> & { op: string };
+
+interface Pending {
+  readonly body: Body;
+  readonly resolve: (v: unknown) => void;
+  readonly reject: (e: Error) => void;
+  readonly deadline: number;
+  readonly toLeader: boolean;
+  conn: Conn | undefined;
+  timer: NodeJS.Timeout | undefined;
+  attempts: number;
+}
+
+interface Conn {
+  readonly address: string;
+  ws: WebSocket | undefined;
+  open: boolean;
+  id: number;
+  retryMs: number;
+  readonly inflight: Map<number, Pending>;
+  /** Watch frames that arrived before the reply naming their watch. */
+  readonly early: Map<number, WatchResponse[]>;
+  readonly watches: Map<number, ClientWatch>;
+}
+
+const RETRYABLE = new Set(['NotLeader', 'NoLeader', 'Unavailable', 'Timeout', 'Closed']);
+
+/**
+ * The leader-aware store client (the apiserver's way to the store). It keeps a connection to
+ * every replica, learns who leads from the replicas themselves (each pushes leader changes,
+ * and answers NotLeader with the leader's id), sends writes and linearizable reads to the
+ * leader, and retries on another replica when a connection dies or an attempt times out.
+ *
+ * Retrying is safe: every write carries a request id that the state machine deduplicates, so a
+ * write retried after a failover applies once. Watches resume on another replica from the
+ * revision after the last one delivered, so the consumer sees each event once and in order.
+ */
+export class WsStoreClient implements StoreClient {
+  private readonly conns: Conn[];
+  private readonly clientId = randomUUID().slice(0, 13);
+  private seq = 0;
+  private reqSeq = 0;
+  private leaderId = 0;
+  private leaderTerm = 0;
+  private waitingForLeader: Pending[] = [];
+  private closed = false;
+  private readonly attemptTimeoutMs: number;
+  private readonly requestTimeoutMs: number;
+
+  constructor(options: WsStoreClientOptions) {
+    if (options.endpoints.length === 0) throw new Error('store client: no endpoints');
+    this.attemptTimeoutMs = options.attemptTimeoutMs ?? 3000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.conns = options.endpoints.map((address) => ({ address, ws: undefined, open: false, id: 0, retryMs: 50, inflight: new Map(), early: new Map(), watches: new Map() }));
+    for (const c of this.conns) this.connect(c);
+  }
+
+  // ---- connections -------------------------------------------------------------------------
+
+  private connect(c: Conn): void {
+    if (this.closed) return;
+    const ws = new WebSocket(`ws://${c.address}`, { maxPayload: 256 * 1024 * 1024 });
+    c.ws = ws;
+    ws.binaryType = 'nodebuffer';
+    ws.on('open', () => {
+      c.open = true;
+      c.retryMs = 50;
+      this.send(c, { id: -1, op: 'status' });
+      this.flushWaiting();
+      for (const w of this.orphanWatches()) w.restart();
+    });
+    ws.on('message', (data: Buffer) => {
+      let frame: ServerFrame;
+      try {
+        frame = decodeServerFrame(data);
+      } catch {
+        return;
+      }
+      this.onFrame(c, frame);
+    });
+    ws.on('error', () => {
+      /* 'close' follows */
+    });
+    ws.on('close', () => {
+      c.open = false;
+      c.ws = undefined;
+      if (c.id !== 0 && c.id === this.leaderId) this.leaderId = 0;
+      const lost = [...c.inflight.values()];
+      c.inflight.clear();
+      for (const p of lost) this.retry(p, 0);
+      const watches = [...c.watches.values()];
+      c.watches.clear();
+      c.early.clear();
+      for (const w of watches) w.restart();
+      if (!this.closed) setTimeout(() => this.connect(c), c.retryMs).unref();
+      c.retryMs = Math.min(c.retryMs * 2, 1000);
+    });
+  }
+
+  private onFrame(c: Conn, frame: ServerFrame): void {
+    if ('leader' in frame) {
+      if (frame.term >= this.leaderTerm) {
+        this.leaderTerm = frame.term;
+        this.leaderId = frame.leader;
+        if (frame.leader !== 0) this.flushWaiting();
+      }
+      return;
+    }
+    if ('w' in frame) {
+      const w = c.watches.get(frame.w);
+      if (w) w.onResponse(frame.r);
+      else {
+        const early = c.early.get(frame.w) ?? [];
+        early.push(frame.r);
+        c.early.set(frame.w, early);
+      }
+      return;
+    }
+    if (frame.id === -1) {
+      if (frame.ok) {
+        const s = frame.result as { id: number; leader: number; term: number };
+        c.id = s.id;
+        if (s.term >= this.leaderTerm && s.leader !== 0) {
+          this.leaderTerm = s.term;
+          this.leaderId = s.leader;
+          this.flushWaiting();
+        }
+      }
+      return;
+    }
+    const p = c.inflight.get(frame.id);
+    if (!p) return;
+    c.inflight.delete(frame.id);
+    if (p.timer) clearTimeout(p.timer);
+    if (frame.ok) {
+      p.resolve(frame.result);
+      return;
+    }
+    const { code, message, details } = frame.error;
+    if (RETRYABLE.has(code)) {
+      if (code === 'NotLeader' && typeof details?.leader === 'number') this.leaderId = details.leader;
+      if (code === 'NotLeader' || code === 'NoLeader') {
+        if (code === 'NoLeader' || this.leaderId === c.id) this.leaderId = 0;
+      }
+      this.retry(p, code === 'NotLeader' ? 0 : 20);
+      return;
+    }
+    p.reject(new StoreError(code, message, details ?? {}));
+  }
+
+  private send(c: Conn, frame: Record<string, unknown>): boolean {
+    if (!c.open || !c.ws) return false;
+    c.ws.send(encodeFrame(frame));
+    return true;
+  }
+
+  private orphanWatches(): ClientWatch[] {
+    return [...this.watchesWithoutConn];
+  }
+
+  private readonly watchesWithoutConn = new Set<ClientWatch>();
+
+  private pick(toLeader: boolean, avoid?: Conn): Conn | undefined {
+    if (this.leaderId !== 0) {
+      const leader = this.conns.find((c) => c.open && c.id === this.leaderId);
+      if (leader && (toLeader || leader !== avoid)) return leader;
+      if (toLeader) return undefined;
+    }
+    const open = this.conns.filter((c) => c.open && c !== avoid);
+    if (open.length === 0) return this.conns.find((c) => c.open);
+    return open[this.reqSeq % open.length];
+  }
+
+  // ---- requests ----------------------------------------------------------------------------
+
+  private call<T>(body: Body, toLeader: boolean): Promise<T> {
+    if (this.closed) return Promise.reject(new StoreError('Closed', 'store client is closed'));
+    return new Promise<T>((resolve, reject) => {
+      const p: Pending = { body, resolve: resolve as (v: unknown) => void, reject, deadline: Date.now() + this.requestTimeoutMs, toLeader, conn: undefined, timer: undefined, attempts: 0 };
+      this.attempt(p);
+    });
+  }
+
+  private attempt(p: Pending): void {
+    if (this.closed) {
+      p.reject(new StoreError('Closed', 'store client is closed'));
+      return;
+    }
+    if (Date.now() >= p.deadline) {
+      p.reject(new StoreError('Timeout', `store request ${p.body.op} timed out after ${p.attempts} attempts`));
+      return;
+    }
+    // A write must reach the leader; without a known leader, any replica's answer names it.
+    const c = this.pick(p.toLeader, p.conn) ?? (p.toLeader && this.leaderId === 0 ? this.pick(false, p.conn) : undefined);
+    if (!c) {
+      this.waitingForLeader.push(p);
+      setTimeout(() => this.flushWaiting(), 50).unref();
+      return;
+    }
+    const id = ++this.reqSeq;
+    p.conn = c;
+    p.attempts++;
+    c.inflight.set(id, p);
+    p.timer = setTimeout(() => {
+      if (c.inflight.delete(id)) this.retry(p, 0);
+    }, Math.min(this.attemptTimeoutMs, Math.max(1, p.deadline - Date.now())));
+    p.timer.unref();
+    if (!this.send(c, { ...p.body, id })) {
+      c.inflight.delete(id);
+      clearTimeout(p.timer);
+      this.retry(p, 20);
+    }
+  }
+
+  private retry(p: Pending, delayMs: number): void {
+    if (delayMs === 0) this.attempt(p);
+    else setTimeout(() => this.attempt(p), delayMs).unref();
+  }
+
+  private flushWaiting(): void {
+    const waiting = this.waitingForLeader;
+    this.waitingForLeader = [];
+    for (const p of waiting) this.attempt(p);
+  }
+
+  private write<T>(command: Command): Promise<T> {
+    const requestId = `${this.clientId}-${++this.seq}`;
+    return this.call<T>({ op: 'write', command: { ...command, requestId } }, true);
+  }
+
+  async range(key: string, options: RangeOptions & { readonly serializable?: boolean } = {}): Promise<RangeResult> {
+    const { serializable, ...rest } = options;
+    return this.call<RangeResult>({ op: 'range', key, options: rest, serializable: serializable ?? false }, !serializable);
+  }
+
+  async put(key: string, value: Uint8Array, options: { readonly lease?: number; readonly prevKv?: boolean } = {}): Promise<PutResult> {
+    return this.write<PutResult>({ t: 'put', key, value, ...options });
+  }
+
+  async delete(key: string, options: KeyRangeOptions & { readonly prevKv?: boolean } = {}): Promise<DeleteResult> {
+    return this.write({ t: 'delete', key, ...options });
+  }
+
+  async txn(request: TxnRequest): Promise<TxnResult> {
+    return this.write({ t: 'txn', ...request });
+  }
+
+  async compact(revision: number): Promise<{ revision: number; compactRevision: number }> {
+    return this.write({ t: 'compact', revision });
+  }
+
+  async leaseGrant(ttlSeconds: number, id?: number): Promise<{ id: number; ttlSeconds: number }> {
+    return this.write({ t: 'leaseGrant', ttlSeconds, ...(id === undefined ? {} : { id }) });
+  }
+
+  async leaseKeepAlive(id: number): Promise<{ id: number; ttlSeconds: number }> {
+    return this.write({ t: 'leaseKeepAlive', id });
+  }
+
+  async leaseRevoke(id: number): Promise<{ deleted: number }> {
+    return this.write({ t: 'leaseRevoke', id });
+  }
+
+  async leaseTimeToLive(id: number): Promise<{ id: number; ttlSeconds: number; keys: string[] }> {
+    return this.call({ op: 'leaseTimeToLive', leaseId: id }, true);
+  }
+
+  async status(): Promise<StoreStatus> {
+    return this.call<StoreStatus>({ op: 'status' }, false);
+  }
+
+  /** Status of every replica that answers, for `endpoint status`. */
+  async statusAll(): Promise<{ address: string; status?: StoreStatus; error?: string }[]> {
+    return Promise.all(
+      this.conns.map(async (c) => {
+        try {
+          return { address: c.address, status: await this.callOn<StoreStatus>(c, { op: 'status' }) };
+        } catch (e) {
+          return { address: c.address, error: (e as Error).message };
+        }
+      }),
+    );
+  }
+
+  /** One request to one replica, no retries elsewhere (status of a given endpoint, hashes). */
+  callOn<T>(c: Conn | string, body: Body, timeoutMs = 3000): Promise<T> {
+    const conn = typeof c === 'string' ? this.conns.find((x) => x.address === c) : c;
+    return new Promise<T>((resolve, reject) => {
+      const started = Date.now();
+      const go = (): void => {
+        if (!conn) return reject(new StoreError('Unavailable', `unknown endpoint ${String(c)}`));
+        if (!conn.open) {
+          if (Date.now() - started > timeoutMs) return reject(new StoreError('Unavailable', `endpoint ${conn.address} is not reachable`));
+          setTimeout(go, 20).unref();
+          return;
+        }
+        const id = ++this.reqSeq;
+        const timer = setTimeout(() => {
+          conn.inflight.delete(id);
+          reject(new StoreError('Timeout', `endpoint ${conn.address} did not answer`));
+        }, timeoutMs);
+        conn.inflight.set(id, {
+          body,
+          resolve: (v) => {
+            clearTimeout(timer);
+            resolve(v as T);
+          },
+          reject: (e) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+          deadline: started + timeoutMs,
+          toLeader: false,
+          conn,
+          timer: undefined,
+          attempts: 1,
+        });
+        this.send(conn, { ...body, id });
+      };
+      go();
+    });
+  }
+
+  /** Any request to the leader (membership, snapshots, leadership transfer). */
+  request<T>(body: Body): Promise<T> {
+    return this.call<T>(body, true);
+  }
+
+  get endpoints(): string[] {
+    return this.conns.map((c) => c.address);
+  }
+
+  watch(key: string, options: StoreWatchOptions = {}): StoreWatch {
+    const w = new ClientWatch(this, key, options);
+    w.restart();
+    return w;
+  }
+
+  /** @internal: starts (or resumes) a watch on some replica. */
+  startWatch(w: ClientWatch, body: Body): void {
+    const c = this.pick(false);
+    if (!c) {
+      this.watchesWithoutConn.add(w);
+      return;
+    }
+    this.watchesWithoutConn.delete(w);
+    const id = ++this.reqSeq;
+    const timer = setTimeout(() => {
+      if (c.inflight.delete(id)) w.restart();
+    }, this.attemptTimeoutMs);
+    timer.unref();
+    c.inflight.set(id, {
+      body,
+      resolve: (v) => {
+        clearTimeout(timer);
+        const watchId = (v as { watchId: number }).watchId;
+        if (!w.attach(c, watchId)) {
+          this.send(c, { id: ++this.reqSeq, op: 'cancelWatch', watchId });
+          return;
+        }
+        c.watches.set(watchId, w);
+        for (const r of c.early.get(watchId) ?? []) w.onResponse(r);
+        c.early.delete(watchId);
+      },
+      reject: (e) => {
+        clearTimeout(timer);
+        w.fail(e);
+      },
+      deadline: Date.now() + this.requestTimeoutMs,
+      toLeader: false,
+      conn: c,
+      timer: undefined,
+      attempts: 1,
+    });
+    if (!this.send(c, { ...body, id })) {
+      c.inflight.delete(id);
+      this.watchesWithoutConn.add(w);
+    }
+  }
+
+  /** @internal */
+  detachWatch(c: Conn, watchId: number, cancelOnServer: boolean): void {
+    c.watches.delete(watchId);
+    if (cancelOnServer) this.send(c, { id: ++this.reqSeq, op: 'cancelWatch', watchId });
+  }
+
+  /** @internal */
+  requestWatchProgress(c: Conn, watchId: number): void {
+    this.send(c, { id: ++this.reqSeq, op: 'progress', watchId });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const err = new StoreError('Closed', 'store client is closed');
+    for (const c of this.conns) {
+      for (const p of c.inflight.values()) p.reject(err);
+      c.inflight.clear();
+      for (const w of c.watches.values()) w.fail(err);
+      c.ws?.terminate();
+    }
+    for (const p of this.waitingForLeader) p.reject(err);
+    this.waitingForLeader = [];
+  }
+}
+
+/**
+ * One watch as the consumer sees it: a stream of batches that survives replica failures. Its
+ * cursor is the next revision to deliver; a restart on another replica asks for exactly that.
+ */
+class ClientWatch implements StoreWatch {
+  private readonly queue = new AsyncQueue<WatchBatch>();
+  private next: number | undefined;
+  private conn: Conn | undefined;
+  private watchId = 0;
+  private done = false;
+  private generation = 0;
+  private attachedGeneration = -1;
+
+  constructor(
+    private readonly client: WsStoreClient,
+    private readonly key: string,
+    private readonly options: StoreWatchOptions,
+  ) {
+    this.next = options.fromRevision;
+  }
+
+  restart(): void {
+    if (this.done) return;
+    this.conn = undefined;
+    this.generation++;
+    const { fromRevision: _from, ...rest } = this.options;
+    this.client.startWatch(this, { op: 'watch', key: this.key, options: { ...rest, startRevision: this.next ?? 0 }, gen: this.generation });
+  }
+
+  attach(c: Conn, watchId: number): boolean {
+    if (this.done || this.attachedGeneration === this.generation) return false;
+    this.attachedGeneration = this.generation;
+    this.conn = c;
+    this.watchId = watchId;
+    return true;
+  }
+
+  onResponse(r: WatchResponse): void {
+    if (this.done) return;
+    switch (r.kind) {
+      case 'created':
+        // A watch "from now" pins its start, so a resume elsewhere does not skip or repeat.
+        if (this.next === undefined || this.next === 0) this.next = r.revision + 1;
+        return;
+      case 'events':
+        if (this.next !== undefined && r.revision < this.next) return;
+        this.next = r.revision + 1;
+        this.queue.push({ revision: r.revision, events: r.events });
+        return;
+      case 'progress':
+        if (this.next === undefined || r.revision >= this.next) this.next = r.revision + 1;
+        this.queue.push({ revision: r.revision, events: [], progress: true });
+        return;
+      case 'cancelled':
+        if (this.conn) this.client.detachWatch(this.conn, this.watchId, false);
+        if (r.compactRevision !== undefined) {
+          this.fail(new StoreError('Compacted', `watch start revision ${this.next} is compacted (compact revision ${r.compactRevision})`, { compactRevision: r.compactRevision }));
+        } else {
+          // A slow-watcher cancel: resume from our cursor; history still holds what we missed.
+          this.restart();
+        }
+        return;
+    }
+  }
+
+  fail(e: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.queue.fail(e);
+  }
+
+  cancel(): void {
+    if (this.done) return;
+    this.done = true;
+    if (this.conn) this.client.detachWatch(this.conn, this.watchId, true);
+    this.queue.end();
+  }
+
+  requestProgress(): void {
+    if (this.conn) this.client.requestWatchProgress(this.conn, this.watchId);
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<WatchBatch> {
+    return this.queue[Symbol.asyncIterator]();
+  }
+}

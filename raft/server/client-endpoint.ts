@@ -1,0 +1,232 @@
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { WebSocket, WebSocketServer } from 'ws';
+import { StoreError } from '../client/store-client.js';
+import { CLIENT_FRAME_BYTES_MAX, type ClientRequest, ProtocolError, type WireError, decodeRequest, encodeFrame } from '../client/protocol.js';
+import { parseCommand } from '../kv/commands.js';
+import { KvError, toErrorData } from '../kv/errors.js';
+import type { WatchResponse } from '../kv/watch-hub.js';
+import type { ReplicaMetrics } from './metrics.js';
+import type { Replica } from './replica.js';
+
+/** A socket holding more than this unsent is a slow consumer: its watches pause. */
+const SOCKET_BUFFER_BYTES_MAX = 8 * 1024 * 1024;
+
+/**
+ * The replica's client port: HTTP for /healthz, /readyz and /metrics, and the store protocol
+ * (raft/client/protocol.ts) over WebSocket on the same port. Malformed frames are dropped and
+ * counted; oversized ones close the connection; nothing a client sends can crash the replica.
+ */
+export class ClientEndpoint {
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly sockets = new Set<WebSocket>();
+
+  constructor(
+    private readonly replica: Replica,
+    private readonly metrics: ReplicaMetrics,
+    private readonly logger: Logger,
+    /** Bytes the replica holds on disk (WAL and snapshots), for status. */
+    private readonly diskBytes: () => number,
+  ) {
+    this.http = createServer((req, res) => void this.serveHttp(req, res));
+    this.wss = new WebSocketServer({ server: this.http, maxPayload: CLIENT_FRAME_BYTES_MAX });
+    this.wss.on('connection', (ws) => this.accept(ws));
+    replica.onLeaderChange((leader, term) => {
+      const frame = encodeFrame({ leader, term });
+      for (const ws of this.sockets) if (ws.readyState === WebSocket.OPEN) ws.send(frame);
+    });
+  }
+
+  listen(port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.http.once('error', reject);
+      this.http.listen(port, host, () => resolve((this.http.address() as AddressInfo).port));
+    });
+  }
+
+  private async serveHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/healthz' || path === '/livez') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+    } else if (path === '/readyz') {
+      const ready = this.replica.ready;
+      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok' : 'not ready: no leader known, or behind the commit index');
+    } else if (path === '/metrics') {
+      this.metrics.observe(this.replica);
+      res.writeHead(200, { 'content-type': this.metrics.registry.contentType }).end(await this.metrics.registry.metrics());
+    } else {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    }
+  }
+
+  private accept(ws: WebSocket): void {
+    this.sockets.add(ws);
+    const watches = new Map<number, NodeJS.Timeout | undefined>();
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.metrics.clientOversizedFrames.inc();
+      else this.metrics.clientMalformedFrames.inc();
+    });
+    ws.on('close', () => {
+      this.sockets.delete(ws);
+      for (const [id, timer] of watches) {
+        if (timer) clearInterval(timer);
+        this.replica.hub.cancel(id, 'client went away');
+      }
+    });
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary) {
+        this.metrics.clientMalformedFrames.inc();
+        return;
+      }
+      let req: ClientRequest;
+      try {
+        req = decodeRequest(toBytes(data));
+      } catch (e) {
+        if (!(e instanceof ProtocolError)) throw e;
+        this.metrics.clientMalformedFrames.inc();
+        return;
+      }
+      void this.dispatch(ws, req, watches);
+    });
+    ws.send(encodeFrame({ leader: this.replica.leader, term: this.replica.node.raft.term }));
+  }
+
+  private async dispatch(ws: WebSocket, req: ClientRequest, watches: Map<number, NodeJS.Timeout | undefined>): Promise<void> {
+    let code = 'OK';
+    try {
+      const result = await this.handle(ws, req, watches);
+      send(ws, { id: req.id, ok: true, result });
+    } catch (e) {
+      const error = toWireError(e);
+      code = error.code;
+      if (error.code === 'Internal') this.logger.error({ err: e, op: req.op }, 'client request failed');
+      send(ws, { id: req.id, ok: false, error });
+    }
+    this.metrics.clientRequests.inc({ op: req.op, code });
+  }
+
+  private async handle(ws: WebSocket, req: ClientRequest, watches: Map<number, NodeJS.Timeout | undefined>): Promise<unknown> {
+    const r = this.replica;
+    switch (req.op) {
+      case 'range': {
+        if (typeof req.key !== 'string') throw new StoreError('InvalidRequest', 'range needs a string key');
+        if (!req.serializable) await r.readBarrier();
+        return r.store.range(req.key, req.options ?? {});
+      }
+      case 'write': {
+        const outcome = await r.propose(parseCommand(req.command));
+        if (!outcome.ok) throw outcome.error;
+        return outcome.result;
+      }
+      case 'watch': {
+        if (typeof req.key !== 'string') throw new StoreError('InvalidRequest', 'watch needs a string key');
+        let watchId = 0;
+        const sink = {
+          send: (resp: WatchResponse): boolean => {
+            if (ws.readyState !== WebSocket.OPEN) return true;
+            ws.send(encodeFrame({ w: resp.watchId, r: resp }));
+            if (resp.kind === 'cancelled') {
+              const t = watches.get(resp.watchId);
+              if (t) clearInterval(t);
+              watches.delete(resp.watchId);
+            }
+            if (ws.bufferedAmount <= SOCKET_BUFFER_BYTES_MAX) return true;
+            // Resume the watch once the socket drains; the hub buffers or pauses meanwhile.
+            if (!watches.get(resp.watchId)) {
+              const id = resp.watchId;
+              const timer = setInterval(() => {
+                if (ws.bufferedAmount > SOCKET_BUFFER_BYTES_MAX / 2) return;
+                clearInterval(timer);
+                watches.set(id, undefined);
+                this.replica.hub.resume(id);
+              }, 20);
+              watches.set(id, timer);
+            }
+            return false;
+          },
+        };
+        watchId = r.hub.watch(req.key, req.options ?? {}, sink);
+        if (!watches.has(watchId)) watches.set(watchId, undefined);
+        return { watchId };
+      }
+      case 'cancelWatch':
+        return { cancelled: r.hub.cancel(req.watchId) };
+      case 'progress':
+        return { sent: r.hub.requestProgress(req.watchId) };
+      case 'status':
+        return this.status();
+      case 'leaseTimeToLive':
+        await r.readBarrier();
+        return r.store.leaseTimeToLive(req.leaseId);
+      case 'leases':
+        await r.readBarrier();
+        return r.store.leases();
+      case 'memberAdd':
+        await r.memberAdd(req.memberId, req.peerAddress, req.clientAddress, req.learner);
+        return this.status();
+      case 'memberPromote':
+        await r.memberPromote(req.memberId);
+        return this.status();
+      case 'memberRemove':
+        await r.memberRemove(req.memberId);
+        return this.status();
+      case 'snapshot':
+        await r.readBarrier();
+        return { data: r.snapshotData(), revision: r.store.revision, index: r.applied };
+      case 'transferLeader':
+        if (!r.transferLeader(req.to)) throw r.notLeaderError();
+        return { transferring: req.to };
+      case 'hash':
+        return r.store.hash(req.revision ?? 0);
+    }
+  }
+
+  status(): unknown {
+    const r = this.replica;
+    const raft = r.node.raft;
+    const conf = raft.conf;
+    const members = r.members.list().map((m) => ({ ...m, name: `store-${m.id}`, isLearner: conf.learners.includes(m.id) }));
+    return {
+      id: r.id,
+      leader: raft.lead,
+      term: raft.term,
+      role: raft.role,
+      revision: r.store.revision,
+      compactRevision: r.store.compactRevision,
+      raftIndex: raft.log.lastIndex(),
+      raftCommitIndex: raft.log.committed,
+      raftAppliedIndex: r.applied,
+      dbSizeBytes: this.diskBytes(),
+      voters: conf.voters,
+      learners: conf.learners,
+      members,
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await new Promise<void>((resolve) => this.http.close(() => resolve()));
+  }
+}
+
+function toBytes(data: WebSocket.RawData): Uint8Array {
+  if (Array.isArray(data)) return new Uint8Array(Buffer.concat(data));
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  return data;
+}
+
+function send(ws: WebSocket, frame: unknown): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(frame));
+}
+
+function toWireError(e: unknown): WireError {
+  if (e instanceof StoreError) return { code: e.code, message: e.message, details: { ...e.details } };
+  if (e instanceof KvError) {
+    const data = toErrorData(e);
+    return { code: data.code, message: e.message, details: { ...data } };
+  }
+  return { code: 'Internal', message: (e as Error)?.message ?? String(e) };
+}

@@ -1,0 +1,413 @@
+import type { Logger } from 'pino';
+import type { ConfChange, Entry, HardState, Message, NodeId, Snapshot } from '../core/types.js';
+import { ProposalDroppedError } from '../core/errors.js';
+import { decodeConfChange } from '../core/conf-change.js';
+import { RawNode, type Ready } from '../core/raw-node.js';
+import { seededRng } from '../core/rng.js';
+import type { DiskStorage } from '../storage/disk-storage.js';
+import { applyEncoded } from '../kv/apply.js';
+import type { ApplyOutcome } from '../kv/command-results.js';
+import { type Command, encodeCommand } from '../kv/commands.js';
+import { LeaseClock } from '../kv/lease-clock.js';
+import { MvccStore } from '../kv/mvcc-store.js';
+import { WatchHub } from '../kv/watch-hub.js';
+import type { Transport } from '../transport/transport.js';
+import { StoreError } from '../client/store-client.js';
+import { type Member, MemberTable, decodeStateSnapshot, encodeMemberContext, encodeStateSnapshot } from './members.js';
+import { ReadBarrier } from './read-barrier.js';
+import type { ReplicaMetrics } from './metrics.js';
+
+export interface ReplicaConfig {
+  readonly id: NodeId;
+  readonly storage: DiskStorage;
+  readonly transport: Transport;
+  readonly logger: Logger;
+  readonly metrics?: ReplicaMetrics;
+  /** Members known from flags, to fill in addresses the log does not carry. */
+  readonly initialMembers: readonly Member[];
+  readonly tickMs: number;
+  readonly electionTicks: number;
+  readonly heartbeatTicks: number;
+  /** Take a state machine snapshot every this many applied entries. */
+  readonly snapshotEveryEntries: number;
+  /** Entries kept behind a snapshot so slightly lagging followers catch up from the log. */
+  readonly keepEntriesAfterSnapshot: number;
+  readonly maxUncommittedBytes?: number;
+}
+
+interface ProposalWaiter {
+  readonly term: number;
+  resolve(outcome: ApplyOutcome): void;
+  reject(e: Error): void;
+}
+
+/**
+ * One store replica: the driver that owns the Raft core and performs its Ready batches against
+ * the disk, the network and the state machine, in the order the core requires:
+ *   save to the WAL → (leader: send) → fsync → (others: send) → apply → advance.
+ * The leader sends its appends while its own write is in flight (Raft dissertation §10.2.1); it
+ * counts itself towards a commit only once the write is durable. Everything that arrives while
+ * a batch is being written is stepped into the core and goes out with the next batch: many
+ * proposals share one fsync (group commit).
+ */
+export class Replica {
+  readonly id: NodeId;
+  readonly node: RawNode;
+  readonly store: MvccStore;
+  readonly hub: WatchHub;
+  readonly members: MemberTable;
+  private readonly leases = new LeaseClock();
+  private readonly reads: ReadBarrier;
+  private readonly waiters = new Map<number, ProposalWaiter>();
+  private readonly leaderListeners: ((leader: NodeId, term: number) => void)[] = [];
+  private appliedIndex: number;
+  private lastSnapshotIndex: number;
+  private persistedHard: HardState;
+  private snapshotting = false;
+  private ticker: NodeJS.Timeout | undefined;
+  private scheduled = false;
+  private running = false;
+  private closed = false;
+  private fatal: ((e: Error) => void) | undefined;
+  private knownLeader: NodeId = 0;
+  private removedListeners: (() => void)[] = [];
+
+  constructor(private readonly cfg: ReplicaConfig) {
+    this.id = cfg.id;
+    const snap = cfg.storage.snapshot();
+    const state = decodeStateSnapshot(snap.data);
+    this.store = new MvccStore();
+    if (state.kv) this.store.restore(state.kv);
+    this.members = new MemberTable(state.members);
+    for (const m of cfg.initialMembers) this.members.learn(m);
+    this.hub = new WatchHub(this.store);
+    this.appliedIndex = snap.metadata.index;
+    this.lastSnapshotIndex = snap.metadata.index;
+    this.persistedHard = cfg.storage.initialState().hardState;
+    this.node = new RawNode({
+      id: cfg.id,
+      storage: cfg.storage,
+      rng: seededRng(Date.now() ^ (cfg.id * 2654435761)),
+      electionTicks: cfg.electionTicks,
+      heartbeatTicks: cfg.heartbeatTicks,
+      applied: snap.metadata.index,
+      maxSizePerMsgBytes: 1024 * 1024,
+      maxInflightMsgs: 256,
+      maxUncommittedEntriesBytes: cfg.maxUncommittedBytes ?? 64 * 1024 * 1024,
+    });
+    this.reads = new ReadBarrier(
+      {
+        requestReadIndex: (ctx) => {
+          const ok = this.node.readIndex(ctx);
+          this.kick();
+          return ok;
+        },
+        appliedIndex: () => this.appliedIndex,
+      },
+      cfg.tickMs * cfg.electionTicks * 2,
+      () => this.notLeaderError(),
+      () => new StoreError('Timeout', 'linearizable read timed out waiting for the leader; retry'),
+    );
+    cfg.transport.onMessage((m) => this.step(m));
+    cfg.transport.onUnreachable((peer) => {
+      this.node.reportUnreachable(peer);
+      this.node.reportSnapshot(peer, false);
+    });
+  }
+
+  /** Starts ticking. `onFatal` is called if the replica must stop (a broken invariant, a disk error). */
+  start(onFatal: (e: Error) => void): void {
+    this.fatal = onFatal;
+    this.ticker = setInterval(() => this.tick(), this.cfg.tickMs);
+    this.kick();
+  }
+
+  onLeaderChange(f: (leader: NodeId, term: number) => void): void {
+    this.leaderListeners.push(f);
+  }
+
+  onRemoved(f: () => void): void {
+    this.removedListeners.push(f);
+  }
+
+  get leader(): NodeId {
+    return this.node.raft.lead;
+  }
+
+  get isLeader(): boolean {
+    return this.node.raft.role === 'leader';
+  }
+
+  get applied(): number {
+    return this.appliedIndex;
+  }
+
+  /** Ready: a leader is known and everything seen committed is applied. */
+  get ready(): boolean {
+    return this.node.raft.lead !== 0 && this.appliedIndex >= this.node.raft.log.committed;
+  }
+
+  private tick(): void {
+    if (this.closed) return;
+    this.node.tick();
+    if (this.isLeader) {
+      for (const id of this.leases.expiredLeases(Date.now())) {
+        this.proposeInternal({ t: 'leaseRevoke', id });
+      }
+    }
+    this.kick();
+  }
+
+  private step(m: Message): void {
+    if (this.closed) return;
+    this.node.step(m);
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.running || this.closed) return;
+    this.running = true;
+    try {
+      while (!this.closed && this.node.hasReady()) await this.handleReady(this.node.ready());
+    } catch (e) {
+      this.cfg.logger.fatal({ err: e }, 'replica stopped: %s', (e as Error).message);
+      this.fatal?.(e as Error);
+      return;
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async handleReady(rd: Ready): Promise<void> {
+    const hs = rd.hardState;
+    // Only a leader whose term and vote are already durable may send before its own write lands.
+    const sendFirst = this.node.raft.role === 'leader' && !rd.snapshot && (!hs || (hs.term === this.persistedHard.term && hs.vote === this.persistedHard.vote));
+    await this.cfg.storage.save(hs, rd.entries, rd.snapshot);
+    if (sendFirst) this.cfg.transport.send(rd.messages);
+    if (rd.mustSync) {
+      const started = performance.now();
+      await this.cfg.storage.sync();
+      this.cfg.metrics?.fsyncSeconds.observe((performance.now() - started) / 1000);
+    }
+    if (hs) this.persistedHard = hs;
+    if (!sendFirst) this.cfg.transport.send(rd.messages);
+    if (rd.snapshot) this.installSnapshot(rd.snapshot);
+    for (const e of rd.committedEntries) this.applyEntry(e);
+    for (const rs of rd.readStates) this.reads.onReadState(rs.context, rs.index);
+    this.node.advance(rd);
+    this.reads.onApplied();
+    if (rd.softState) this.onSoftState();
+    this.cfg.metrics?.observe(this);
+    this.maybeSnapshot();
+  }
+
+  private onSoftState(): void {
+    const { lead, term, role } = this.node.raft;
+    if (lead !== this.knownLeader) {
+      this.cfg.logger.info({ leader: lead, term, role }, lead === 0 ? 'leader lost' : `leader is ${lead}`);
+      this.knownLeader = lead;
+      this.reads.abort(this.notLeaderError());
+      for (const f of this.leaderListeners) f(lead, term);
+    }
+    if (role === 'leader') this.leases.promote(this.store.leases(), Date.now(), this.cfg.tickMs * this.cfg.electionTicks);
+    else this.leases.demote();
+  }
+
+  private installSnapshot(snap: Snapshot): void {
+    const state = decodeStateSnapshot(snap.data);
+    // Restored in place, so the watch hub stays subscribed to the same store.
+    this.store.restore(state.kv ?? new Uint8Array(0));
+    this.members.replaceAll(state.members);
+    this.appliedIndex = snap.metadata.index;
+    this.lastSnapshotIndex = snap.metadata.index;
+    this.cfg.logger.info({ index: snap.metadata.index, term: snap.metadata.term }, 'installed snapshot from the leader');
+  }
+
+  private applyEntry(e: Entry): void {
+    if (e.index <= this.appliedIndex) return;
+    this.appliedIndex = e.index;
+    if (e.type === 'confChange') {
+      this.applyConfChange(e);
+      return;
+    }
+    const waiter = this.waiters.get(e.index);
+    if (e.data.byteLength === 0) {
+      if (waiter) this.lose(e.index, waiter);
+      return;
+    }
+    const outcome = applyEncoded(this.store, e.data);
+    if (outcome.ok && this.isLeader) {
+      const r = outcome.result;
+      if (r.t === 'leaseGrant' || r.t === 'leaseKeepAlive') this.leases.renew(r.id, r.ttlSeconds, Date.now());
+      else if (r.t === 'leaseRevoke') this.leases.forget(r.id);
+    }
+    if (waiter) {
+      this.waiters.delete(e.index);
+      if (waiter.term === e.term) waiter.resolve(outcome);
+      else this.lose(e.index, waiter);
+    }
+  }
+
+  private lose(index: number, w: ProposalWaiter): void {
+    this.waiters.delete(index);
+    w.reject(new StoreError('Unavailable', 'the write was lost to a leader change; retry it (it applies at most once)'));
+  }
+
+  private confWaiters = new Map<number, ProposalWaiter>();
+
+  private applyConfChange(e: Entry): void {
+    const cc = decodeConfChange(e.data);
+    const conf = this.node.applyConfChange(cc);
+    this.members.apply(cc);
+    if (cc.type === 'remove') this.cfg.transport.removePeer(cc.nodeId);
+    else if (cc.nodeId !== this.id) {
+      const m = this.members.get(cc.nodeId);
+      if (m?.peerAddress) this.cfg.transport.addPeer(cc.nodeId, m.peerAddress);
+    }
+    this.cfg.logger.info({ change: cc.type, member: cc.nodeId, voters: conf.voters, learners: conf.learners }, 'membership changed');
+    const w = this.confWaiters.get(e.index);
+    if (w) {
+      this.confWaiters.delete(e.index);
+      w.resolve({ ok: true, duplicate: false, result: { t: 'compact', revision: this.store.revision, compactRevision: this.store.compactRevision } });
+    }
+    if (cc.type === 'remove' && cc.nodeId === this.id) for (const f of this.removedListeners) f();
+  }
+
+  private maybeSnapshot(): void {
+    if (this.snapshotting || this.appliedIndex - this.lastSnapshotIndex < this.cfg.snapshotEveryEntries) return;
+    this.snapshotting = true;
+    const index = this.appliedIndex;
+    const data = this.snapshotData();
+    const conf = this.node.raft.conf;
+    this.cfg.storage
+      .createSnapshot(index, conf, data)
+      .then(() => {
+        this.lastSnapshotIndex = index;
+        const compactTo = index - this.cfg.keepEntriesAfterSnapshot;
+        if (compactTo > this.cfg.storage.firstIndex()) this.cfg.storage.compact(compactTo);
+        this.cfg.logger.info({ index, bytes: data.byteLength }, 'snapshot taken');
+        this.cfg.metrics?.snapshotBytes.set(data.byteLength);
+      })
+      .catch((e: unknown) => this.cfg.logger.warn({ err: e }, 'snapshot failed'))
+      .finally(() => {
+        this.snapshotting = false;
+      });
+  }
+
+  /** The state machine as snapshot bytes (also what `storectl snapshot save` writes). */
+  snapshotData(): Uint8Array {
+    return encodeStateSnapshot({ kv: this.store.snapshot(), members: this.members.list() });
+  }
+
+  // ---- requests ----------------------------------------------------------------------------
+
+  notLeaderError(): StoreError {
+    const lead = this.node.raft.lead;
+    if (lead === 0) return new StoreError('NoLeader', 'no leader is known right now; retry shortly');
+    const m = this.members.get(lead);
+    return new StoreError('NotLeader', `replica ${this.id} is not the leader; ${lead} is`, { leader: lead, clientAddress: m?.clientAddress ?? '' });
+  }
+
+  /** Proposes a command and resolves with its outcome once applied here. Leader only. */
+  propose(command: Command): Promise<ApplyOutcome> {
+    if (this.closed) return Promise.reject(new StoreError('Closed', 'replica is shutting down'));
+    if (!this.isLeader) return Promise.reject(this.notLeaderError());
+    let pos: { index: number; term: number };
+    try {
+      pos = this.node.propose(encodeCommand(command));
+    } catch (e) {
+      if (e instanceof ProposalDroppedError) {
+        if (e.reason === 'backPressure') return Promise.reject(new StoreError('Unavailable', 'too many writes in flight; retry', {}));
+        return Promise.reject(this.notLeaderError());
+      }
+      throw e;
+    }
+    this.cfg.metrics?.proposals.inc();
+    this.kick();
+    return new Promise((resolve, reject) => this.waiters.set(pos.index, { term: pos.term, resolve, reject }));
+  }
+
+  private proposeInternal(command: Command): void {
+    this.propose(command).catch(() => {
+      /* retried by the lease clock if it did not land */
+    });
+  }
+
+  /** Waits until a read here would be linearizable. */
+  readBarrier(): Promise<void> {
+    if (this.closed) return Promise.reject(new StoreError('Closed', 'replica is shutting down'));
+    return this.reads.wait();
+  }
+
+  proposeConfChange(cc: ConfChange): Promise<void> {
+    if (!this.isLeader) return Promise.reject(this.notLeaderError());
+    let pos: { index: number; term: number };
+    try {
+      pos = this.node.proposeConfChange(cc);
+    } catch (e) {
+      if (e instanceof ProposalDroppedError) return Promise.reject(new StoreError('InvalidRequest', e.message));
+      throw e;
+    }
+    this.kick();
+    return new Promise((resolve, reject) => this.confWaiters.set(pos.index, { term: pos.term, resolve: () => resolve(), reject }));
+  }
+
+  memberAdd(id: NodeId, peerAddress: string, clientAddress: string, learner: boolean): Promise<void> {
+    return this.proposeConfChange({ type: learner ? 'addLearner' : 'addVoter', nodeId: id, context: encodeMemberContext({ peerAddress, clientAddress }) });
+  }
+
+  /** Promotes a learner once it has caught up with the leader's log. */
+  memberPromote(id: NodeId): Promise<void> {
+    const pr = this.node.raft.prs.get(id);
+    if (this.isLeader && pr && pr.match + 1000 < this.node.raft.log.committed) {
+      return Promise.reject(new StoreError('InvalidRequest', `learner ${id} has not caught up yet (${pr.match} of ${this.node.raft.log.committed}); retry`));
+    }
+    return this.proposeConfChange({ type: 'addVoter', nodeId: id });
+  }
+
+  memberRemove(id: NodeId): Promise<void> {
+    return this.proposeConfChange({ type: 'remove', nodeId: id });
+  }
+
+  transferLeader(to: NodeId): boolean {
+    const ok = this.node.transferLeader(to);
+    this.kick();
+    return ok;
+  }
+
+  /** The most caught-up other voter: the one to hand leadership to before stopping. */
+  bestTransferee(): NodeId | undefined {
+    let best: NodeId | undefined;
+    let bestMatch = -1;
+    for (const id of this.node.raft.conf.voters) {
+      if (id === this.id) continue;
+      const m = this.node.raft.prs.get(id)?.match ?? 0;
+      if (m > bestMatch) {
+        best = id;
+        bestMatch = m;
+      }
+    }
+    return best;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.ticker) clearInterval(this.ticker);
+    const err = new StoreError('Closed', 'replica is shutting down');
+    this.reads.close(err);
+    for (const w of this.waiters.values()) w.reject(err);
+    for (const w of this.confWaiters.values()) w.reject(err);
+    this.waiters.clear();
+    this.hub.close();
+  }
+}

@@ -1,0 +1,285 @@
+import type { Operation } from './history.js';
+import type { Model } from './linearizability.js';
+
+/**
+ * The search for one part (Wing & Gong with Lowe's improvements, as in Porcupine). Calls and
+ * returns form one time-ordered doubly-linked list. The search walks it from the front: a call
+ * met before any return may be linearized next, and then it is lifted out of the list with its
+ * return; meeting a return whose call is still there means no choice so far lets that operation
+ * take effect in time, so the last choice is undone by relinking its nodes in place. Every
+ * configuration (linearized set, model state) is explored at most once.
+ *
+ * Unknown-outcome operations are optional: they may be left out, and the search is done once
+ * every known-outcome operation is placed. Their return is +infinity, so they never block a
+ * walk; they live in a second list of calls that is walked after the known candidates, so the
+ * configurations without them are explored first and make those with them redundant (see
+ * ExploredSet). Each has a deadline after which placing it could no longer matter: once an
+ * operation called after that deadline is linearized, it is taken out of its list too.
+ */
+
+export type SearchOutcome = { readonly kind: 'ok' } | { readonly kind: 'illegal' | 'unknown'; readonly longest: number[] };
+
+/** A call or return in a list. A known operation's call and return are each other's `match`. */
+interface EventNode {
+  readonly op: number;
+  readonly time: number;
+  readonly isCall: boolean;
+  match: EventNode | null;
+  prev: EventNode | null;
+  next: EventNode | null;
+}
+
+/** One linearization on the search path, with what is needed to undo it. */
+interface Frame<S> {
+  readonly call: EventNode;
+  readonly stateBefore: S;
+  /** The only branch worth trying in its configuration (see fittingReadOnly). */
+  readonly forced: boolean;
+  /** For an optional operation: the time up to which optional calls were candidates. */
+  readonly candidateLimit: number;
+  readonly latestCallBefore: number;
+  readonly expiredBefore: number;
+  /** Optional operations whose deadline this linearization passed, taken out in this order. */
+  readonly expired: EventNode[];
+}
+
+/**
+ * `deadlines[i]` is read for unknown-outcome operations only: placing ops[i] after an operation
+ * called later than it would not matter (+Infinity if unknown). Returns the indexes of the
+ * longest linearizable sequence found on failure.
+ */
+export function searchLinearization<S, I, O>(
+  model: Model<S, I, O>,
+  ops: readonly Operation<I, O>[],
+  deadlines: readonly number[],
+  maxSteps: number,
+): SearchOutcome {
+  const optional = ops.map((op) => op.return === null);
+  const { head, optionalHead, calls } = buildEventLists(ops);
+  const readOnly = ops.map((op) => model.readOnly?.(op.input, op.output) ?? false);
+  const byDeadline = ops
+    .map((_, i) => i)
+    .filter((i) => optional[i])
+    .sort((a, b) => (deadlines[a] as number) - (deadlines[b] as number));
+  const words = Math.ceil(ops.length / 16);
+  // Which operations are linearized, by outcome (see ExploredSet).
+  const placedKnown = new Uint16Array(words);
+  const placedOptional = new Uint16Array(words);
+  const bitsOf = (i: number): Uint16Array => (optional[i] ? placedOptional : placedKnown);
+  const explored = new ExploredSet();
+  const stack: Frame<S>[] = [];
+  let longest: number[] = [];
+  let knownLeft = optional.filter((o) => !o).length;
+  let state = model.init();
+  // The latest call among linearized operations, and how many optional ones (by deadline) it
+  // expired. Both follow from the linearized set, so the memoized configuration still does.
+  let latestCall = Number.NEGATIVE_INFINITY;
+  let expiredCount = 0;
+  // Where the walk is: a node of the known list, or (once it met a return at candidateLimit)
+  // of the optional list, whose calls up to candidateLimit are candidates too.
+  let entry: EventNode | null = head.next;
+  let candidateLimit = Number.NaN;
+
+  /** Linearizes `call` next, unless that leads to a configuration already explored. */
+  const take = (call: EventNode, next: S, forced: boolean): boolean => {
+    toggle(bitsOf(call.op), call.op);
+    if (!explored.visit(placedKnown, model.stateKey(next), placedOptional)) {
+      toggle(bitsOf(call.op), call.op);
+      return false;
+    }
+    const expired: EventNode[] = [];
+    stack.push({ call, stateBefore: state, forced, candidateLimit, latestCallBefore: latestCall, expiredBefore: expiredCount, expired });
+    state = next;
+    lift(call);
+    if (!optional[call.op]) knownLeft--;
+    latestCall = Math.max(latestCall, call.time);
+    for (; expiredCount < byDeadline.length; expiredCount++) {
+      const j = byDeadline[expiredCount] as number;
+      if (!((deadlines[j] as number) < latestCall)) break;
+      if (isSet(placedOptional, j)) continue;
+      lift(calls[j] as EventNode);
+      expired.push(calls[j] as EventNode);
+    }
+    if (stack.length > longest.length) longest = stack.map((f) => f.call.op);
+    entry = head.next;
+    return true;
+  };
+
+  /** Undoes linearizations back to the last one with alternatives; false if none is left. */
+  const backtrack = (): boolean => {
+    for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
+      for (let k = frame.expired.length - 1; k >= 0; k--) unlift(frame.expired[k] as EventNode);
+      unlift(frame.call);
+      toggle(bitsOf(frame.call.op), frame.call.op);
+      state = frame.stateBefore;
+      latestCall = frame.latestCallBefore;
+      expiredCount = frame.expiredBefore;
+      if (!optional[frame.call.op]) knownLeft++;
+      if (!frame.forced) {
+        entry = frame.call.next;
+        candidateLimit = frame.candidateLimit;
+        return true;
+      }
+    }
+    return false;
+  };
+
+  /**
+   * A pending read-only operation that fits the current state can be linearized right now
+   * without losing anything: any linearization placing it later can move it here (it changes
+   * no state, nothing still pending had to precede it, and an optional operation this makes
+   * late could be left out). So it is the only branch tried, which turns k concurrent reads of
+   * one value from 2^k configurations into one.
+   */
+  const fittingReadOnly = (): { call: EventNode; next: S } | null => {
+    for (let e = head.next; e !== null && e.isCall; e = e.next) {
+      if (!readOnly[e.op]) continue;
+      const op = ops[e.op] as Operation<I, O>;
+      const result = model.step(state, op.input, op.output);
+      if (result.ok) return { call: e, next: result.next };
+    }
+    return null;
+  };
+
+  let freshConfiguration = true;
+  for (let steps = 0; knownLeft > 0; steps++) {
+    if (steps >= maxSteps) return { kind: 'unknown', longest };
+    if (freshConfiguration) {
+      freshConfiguration = false;
+      const forced = fittingReadOnly();
+      if (forced !== null) {
+        if (take(forced.call, forced.next, true)) freshConfiguration = true;
+        else if (!backtrack()) return { kind: 'illegal', longest };
+        continue;
+      }
+    }
+    // A known return is always still in the known list, so the walk meets one before its end.
+    if (entry === null) throw new Error('linearizability: event list ended before a return');
+    if (!entry.isCall && entry.op >= 0) {
+      // The known candidates are done; optional calls made before this return come next.
+      candidateLimit = entry.time;
+      entry = optionalHead;
+    } else if (entry.op >= 0 && (entry.time <= candidateLimit || !optional[entry.op])) {
+      // A read-only operation that fitted was forced above: this one does not fit.
+      const op = ops[entry.op] as Operation<I, O>;
+      const result = readOnly[entry.op] ? null : model.step(state, op.input, op.output);
+      if (result !== null && result.ok && take(entry, result.next, false)) {
+        freshConfiguration = true;
+        continue;
+      }
+    } else if (entry.op >= 0 || entry.next === null) {
+      // Every candidate was tried: this configuration failed.
+      if (!backtrack()) return { kind: 'illegal', longest };
+      continue;
+    }
+    entry = entry.next;
+  }
+  return { kind: 'ok' };
+}
+
+/**
+ * The list of known operations' calls and returns, and the list of optional operations' calls,
+ * each ordered by time behind a sentinel head (op -1). Calls sort before returns at equal
+ * times, since such operations overlap.
+ */
+function buildEventLists<I, O>(ops: readonly Operation<I, O>[]): { head: EventNode; optionalHead: EventNode; calls: EventNode[] } {
+  const known: EventNode[] = [];
+  const optional: EventNode[] = [];
+  const calls = ops.map((op, i) => {
+    const call: EventNode = { op: i, time: op.call, isCall: true, match: null, prev: null, next: null };
+    if (op.return === null) {
+      optional.push(call);
+      return call;
+    }
+    const ret: EventNode = { op: i, time: op.return, isCall: false, match: call, prev: null, next: null };
+    call.match = ret;
+    known.push(call, ret);
+    return call;
+  });
+  const byTime = (a: EventNode, b: EventNode): number => {
+    if (a.time !== b.time) return a.time < b.time ? -1 : 1;
+    if (a.isCall !== b.isCall) return a.isCall ? -1 : 1;
+    return a.op - b.op;
+  };
+  return { head: chain(known.sort(byTime)), optionalHead: chain(optional.sort(byTime)), calls };
+}
+
+function chain(nodes: readonly EventNode[]): EventNode {
+  const head: EventNode = { op: -1, time: Number.NEGATIVE_INFINITY, isCall: false, match: null, prev: null, next: null };
+  let last = head;
+  for (const node of nodes) {
+    node.prev = last;
+    last.next = node;
+    last = node;
+  }
+  return head;
+}
+
+function unlink(node: EventNode): void {
+  (node.prev as EventNode).next = node.next;
+  if (node.next !== null) node.next.prev = node.prev;
+}
+
+function relink(node: EventNode): void {
+  (node.prev as EventNode).next = node;
+  if (node.next !== null) node.next.prev = node;
+}
+
+function lift(call: EventNode): void {
+  unlink(call);
+  if (call.match !== null) unlink(call.match);
+}
+
+/** Exactly undoes `lift` (dancing links): relink in the reverse order of unlinking. */
+function unlift(call: EventNode): void {
+  if (call.match !== null) relink(call.match);
+  relink(call);
+}
+function isSet(bits: Uint16Array, i: number): boolean {
+  return (((bits[i >>> 4] as number) >>> (i & 15)) & 1) === 1;
+}
+
+function toggle(bits: Uint16Array, i: number): void {
+  const word = i >>> 4;
+  bits[word] = (bits[word] as number) ^ (1 << (i & 15));
+}
+
+/**
+ * The configurations already explored (Lowe's memoization). A configuration seen before is not
+ * explored again: it either failed already or is an ancestor of this one.
+ *
+ * Optional operations get more: they never have to be placed and never have to precede
+ * anything, so a configuration is also skipped when one with the same known operations placed
+ * and the same state, but a subset of its optional operations placed, was explored: whatever
+ * can follow the larger set could follow the smaller one, leaving the difference out (which
+ * also expires no more of them). Without this, k pending timed-out writes multiply the
+ * configurations per state by up to 2^k.
+ */
+class ExploredSet {
+  private readonly optionalSetsByKey = new Map<string, Uint16Array[]>();
+
+  /** Records a configuration; false if it, or one that dominates it, was explored. */
+  visit(placedKnown: Uint16Array, stateKey: string, placedOptional: Uint16Array): boolean {
+    // The known bitset has a fixed length, so appending the state key keeps the key injective.
+    const key = String.fromCharCode(...placedKnown) + stateKey;
+    const sets = this.optionalSetsByKey.get(key);
+    if (sets === undefined) {
+      this.optionalSetsByKey.set(key, [placedOptional.slice()]);
+      return true;
+    }
+    if (sets.some((seen) => isSubset(seen, placedOptional))) return false;
+    // Keep the sets an antichain: the new one dominates any superset recorded before.
+    const kept = sets.filter((seen) => !isSubset(placedOptional, seen));
+    kept.push(placedOptional.slice());
+    this.optionalSetsByKey.set(key, kept);
+    return true;
+  }
+}
+
+function isSubset(a: Uint16Array, b: Uint16Array): boolean {
+  for (let w = 0; w < a.length; w++) {
+    const x = a[w] as number;
+    if ((x & (b[w] as number)) !== x) return false;
+  }
+  return true;
+}
