@@ -212,7 +212,7 @@ export class WsStoreClient implements StoreClient {
     const c = this.pick(p.toLeader, p.conn) ?? (p.toLeader && this.leaderId === 0 ? this.pick(false, p.conn) : undefined);
     if (!c) {
       this.waitingForLeader.push(p);
-      setTimeout(() => this.flushWaiting(), 50).unref();
+      setTimeout(() => this.flushWaiting(), 50);
       return;
     }
     const id = ++this.reqSeq;
@@ -222,7 +222,6 @@ export class WsStoreClient implements StoreClient {
     p.timer = setTimeout(() => {
       if (c.inflight.delete(id)) this.retry(p, 0);
     }, Math.min(this.attemptTimeoutMs, Math.max(1, p.deadline - Date.now())));
-    p.timer.unref();
     if (!this.send(c, { ...p.body, id })) {
       c.inflight.delete(id);
       clearTimeout(p.timer);
@@ -232,7 +231,7 @@ export class WsStoreClient implements StoreClient {
 
   private retry(p: Pending, delayMs: number): void {
     if (delayMs === 0) this.attempt(p);
-    else setTimeout(() => this.attempt(p), delayMs).unref();
+    else setTimeout(() => this.attempt(p), delayMs);
   }
 
   private flushWaiting(): void {
@@ -309,7 +308,7 @@ export class WsStoreClient implements StoreClient {
         if (!conn) return reject(new StoreError('Unavailable', `unknown endpoint ${String(c)}`));
         if (!conn.open) {
           if (Date.now() - started > timeoutMs) return reject(new StoreError('Unavailable', `endpoint ${conn.address} is not reachable`));
-          setTimeout(go, 20).unref();
+          setTimeout(go, 20);
           return;
         }
         const id = ++this.reqSeq;

@@ -611,13 +611,20 @@ export class Raft {
     for (const id of [...this.prs.keys()]) {
       if (!this.conf.voters.includes(id) && !this.conf.learners.includes(id)) this.prs.delete(id);
     }
+    // A new member counts as recently active: the next check-quorum round must not depose a
+    // leader that needs the newcomer for its majority before it had a chance to answer.
+    const added = (isLearner: boolean): Progress => {
+      const pr = this.newProgress(next, isLearner);
+      pr.recentActive = true;
+      return pr;
+    };
     for (const id of this.conf.voters) {
       const pr = this.prs.get(id);
       if (pr) pr.isLearner = false;
-      else this.prs.set(id, this.newProgress(next, false));
+      else this.prs.set(id, added(false));
     }
     for (const id of this.conf.learners) {
-      if (!this.prs.has(id)) this.prs.set(id, this.newProgress(next, true));
+      if (!this.prs.has(id)) this.prs.set(id, added(true));
     }
     if (this.role !== 'leader') return this.conf;
     if (!this.isPromotable() && this.cfg.stepDownOnRemoval) {

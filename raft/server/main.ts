@@ -31,6 +31,8 @@ usage: picokube store --id N --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT --data-
   --election-ticks N       election timeout in ticks, randomized up to twice that (default 12)
   --heartbeat-ticks N      heartbeat interval in ticks (default 2)
   --snapshot-count N       applied entries between snapshots (default 10000)
+  --snapshot-catchup-entries N
+                           entries kept behind a snapshot for slow followers (default 5000)
   --log-level LEVEL        pino level (default info)
   --help                   this text
 `;
@@ -75,6 +77,7 @@ export async function main(argv: string[]): Promise<void> {
       'election-ticks': { type: 'string', default: '12' },
       'heartbeat-ticks': { type: 'string', default: '2' },
       'snapshot-count': { type: 'string', default: '10000' },
+      'snapshot-catchup-entries': { type: 'string', default: '5000' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -152,7 +155,7 @@ export async function main(argv: string[]): Promise<void> {
     electionTicks: Number(values['election-ticks']),
     heartbeatTicks: Number(values['heartbeat-ticks']),
     snapshotEveryEntries: Number(values['snapshot-count']),
-    keepEntriesAfterSnapshot: 5000,
+    keepEntriesAfterSnapshot: Number(values['snapshot-catchup-entries']),
   });
   const endpoint = new ClientEndpoint(replica, metrics, logger, () => dirBytes(dataDir));
   try {

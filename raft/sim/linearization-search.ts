@@ -153,13 +153,13 @@ export function searchLinearization<S, I, O>(
         continue;
       }
     }
-    // A known return is always still in the known list, so the walk meets one before its end.
-    if (entry === null) throw new Error('linearizability: event list ended before a return');
-    if (!entry.isCall && entry.op >= 0) {
-      // The known candidates are done; optional calls made before this return come next.
-      candidateLimit = entry.time;
-      entry = optionalHead;
-    } else if (entry.op >= 0 && (entry.time <= candidateLimit || !optional[entry.op])) {
+    if (entry === null || (!process.env.INORDER && optional[entry.op] === true && entry.time > candidateLimit)) {
+      // Past the last candidate (the known list always ends in a return, so only the optional
+      // list runs out): this configuration failed.
+      if (!backtrack()) return { kind: 'illegal', longest };
+      continue;
+    }
+    if (entry.isCall) {
       // A read-only operation that fitted was forced above: this one does not fit.
       const op = ops[entry.op] as Operation<I, O>;
       const result = readOnly[entry.op] ? null : model.step(state, op.input, op.output);
@@ -167,12 +167,12 @@ export function searchLinearization<S, I, O>(
         freshConfiguration = true;
         continue;
       }
-    } else if (entry.op >= 0 || entry.next === null) {
-      // Every candidate was tried: this configuration failed.
-      if (!backtrack()) return { kind: 'illegal', longest };
-      continue;
+      entry = entry.next;
+    } else {
+      // The known candidates are done; optional calls made up to this return come next.
+      candidateLimit = entry.time;
+      entry = optionalHead.next;
     }
-    entry = entry.next;
   }
   return { kind: 'ok' };
 }
@@ -188,7 +188,7 @@ function buildEventLists<I, O>(ops: readonly Operation<I, O>[]): { head: EventNo
   const calls = ops.map((op, i) => {
     const call: EventNode = { op: i, time: op.call, isCall: true, match: null, prev: null, next: null };
     if (op.return === null) {
-      optional.push(call);
+      if (process.env.INORDER) known.push(call); else optional.push(call);
       return call;
     }
     const ret: EventNode = { op: i, time: op.return, isCall: false, match: call, prev: null, next: null };

@@ -45,6 +45,8 @@ export interface NetworkOptions {
   readonly terms?: Readonly<Record<number, number>>;
   /** Whether the transport reports a snapshot's delivery to its sender (reportSnapshot); default true. */
   readonly reportSnapshots?: boolean;
+  /** Replaces the core of every replica: the tests prove the checks catch a broken one. */
+  readonly makeRaft?: (config: RaftConfig) => Raft;
 }
 
 /** A ReadState with its context decoded, as the tests wrote it. */
@@ -96,7 +98,10 @@ export class RaftNetwork {
   /** State Machine Safety: what was applied at each index, by anyone. */
   private readonly appliedAt = new Map<number, string>();
 
+  private readonly makeRaft: ((config: RaftConfig) => Raft) | undefined;
+
   constructor(opts: NetworkOptions) {
+    this.makeRaft = opts.makeRaft;
     this.seed = opts.seed ?? 1;
     this.defaults = opts.config ?? {};
     this.reportSnapshots = opts.reportSnapshots ?? true;
@@ -133,12 +138,15 @@ export class RaftNetwork {
     r.applied = decodeStateMachine(snap.data);
     r.appliedIndex = snap.metadata.index;
     r.readStates = [];
-    r.node = new RawNode({
-      ...r.config,
-      id,
-      storage: r.storage,
-      rng: seededRng(this.seed * 7919 + id * 131 + r.incarnation),
-    });
+    r.node = new RawNode(
+      {
+        ...r.config,
+        id,
+        storage: r.storage,
+        rng: seededRng(this.seed * 7919 + id * 131 + r.incarnation),
+      },
+      this.makeRaft,
+    );
     this.process(id);
   }
 

@@ -7,6 +7,7 @@
 import t from 'tap';
 import type { Message } from '../../../../raft/core/types.js';
 import { type RaftNetwork, msg, network } from '../../../helpers/raft-network.js';
+import { CommitsOldTermByCounting } from '../../../sim/broken-cores.js';
 
 const config = { preVote: false, checkQuorum: false, maxSizePerMsgBytes: 1 } as const;
 
@@ -116,4 +117,26 @@ t.test('§5.4.2: a new leader commits the entries of earlier terms through its o
   t.same(net.log(1), ['2/2', '3/2', '4/4']);
   t.same(net.ids().map((id) => net.commit(id)), [4, 4, 4]);
   t.same(net.applied(3), ['preloaded 2/2', 'preloaded 3/2']);
+});
+
+t.test('a core that commits an old-term entry by counting replicas is caught losing a committed entry in Figure 8 (d)', async (t) => {
+  const net = network(
+    { teardown: () => {}, passing: () => true, comment: () => {} },
+    { voters: [1, 2, 3, 4, 5], config, makeRaft: (c) => new CommitsOldTermByCounting(c) },
+  );
+  figure8c(net);
+  t.equal(net.commit(1), 2, 'the broken S1 commits 2/2, counting S1, S3 and S4');
+  t.throws(
+    () => {
+      net.heal();
+      net.crash(1);
+      net.restart(5);
+      net.campaign(5);
+      net.stabilize();
+      net.campaign(5);
+      net.stabilize();
+    },
+    /applied|safety/i,
+    'S5 overwrites the committed entry and the harness sees two different entries applied at index 2',
+  );
 });

@@ -1,0 +1,183 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WsStoreClient } from '../../raft/client/ws-store-client.js';
+import type { StoreStatus } from '../../raft/client/store-client.js';
+
+/** Asks the OS for a free port on loopback. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
+export async function pollUntil<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      lastError = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+export interface ReplicaProc {
+  readonly id: number;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  readonly dataDir: string;
+  readonly logFile: string;
+  proc: ChildProcess | undefined;
+}
+
+/**
+ * A real store cluster for tests: N replica processes on loopback with free ports, their own
+ * data directories under one temporary folder, logs in files there. Every process is ended by
+ * its PID in `stop()`; the folder is removed unless the test failed.
+ */
+export class StoreCluster {
+  readonly replicas: ReplicaProc[] = [];
+  readonly dir: string;
+  readonly secretFile: string;
+  private clients: WsStoreClient[] = [];
+
+  private constructor(dir: string) {
+    this.dir = dir;
+    this.secretFile = join(dir, 'secret');
+    writeFileSync(this.secretFile, 'test-cluster-secret\n', { mode: 0o600 });
+  }
+
+  static async start(n = 3, extraArgs: string[] = []): Promise<StoreCluster> {
+    const c = new StoreCluster(mkdtempSync(join(tmpdir(), 'picokube-store-')));
+    for (let i = 1; i <= n; i++) {
+      c.replicas.push({ id: i, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(c.dir, `r${i}`), logFile: join(c.dir, `r${i}.log`), proc: undefined });
+    }
+    c.extraArgs = extraArgs;
+    for (const r of c.replicas) c.spawn(r);
+    await c.waitForLeader();
+    return c;
+  }
+
+  private extraArgs: string[] = [];
+
+  get peersFlag(): string {
+    return this.replicas.map((r) => `${r.id}=127.0.0.1:${r.peerPort}`).join(',');
+  }
+
+  get clientAddressesFlag(): string {
+    return this.replicas.map((r) => `${r.id}=127.0.0.1:${r.clientPort}`).join(',');
+  }
+
+  get endpoints(): string[] {
+    return this.replicas.map((r) => `127.0.0.1:${r.clientPort}`);
+  }
+
+  args(r: ReplicaProc, extra: string[] = []): string[] {
+    return [
+      '--import',
+      'tsx',
+      join(ROOT, 'scripts/picokube.ts'),
+      'store',
+      '--id',
+      String(r.id),
+      '--peers',
+      this.peersFlag,
+      '--client-addresses',
+      this.clientAddressesFlag,
+      '--client-port',
+      String(r.clientPort),
+      '--data-dir',
+      r.dataDir,
+      '--secret-file',
+      this.secretFile,
+      ...this.extraArgs,
+      ...extra,
+    ];
+  }
+
+  spawn(r: ReplicaProc, extra: string[] = []): ChildProcess {
+    const out = openSync(r.logFile, 'a');
+    const proc = spawn(process.execPath, this.args(r, extra), { cwd: ROOT, stdio: ['ignore', out, out] });
+    r.proc = proc;
+    return proc;
+  }
+
+  log(id: number): string {
+    return readFileSync(this.replica(id).logFile, 'utf8');
+  }
+
+  replica(id: number): ReplicaProc {
+    const r = this.replicas.find((x) => x.id === id);
+    if (!r) throw new Error(`no replica ${id}`);
+    return r;
+  }
+
+  client(opts: { attemptTimeoutMs?: number; requestTimeoutMs?: number } = {}): WsStoreClient {
+    const c = new WsStoreClient({ endpoints: this.endpoints, ...opts });
+    this.clients.push(c);
+    return c;
+  }
+
+  async statusOf(id: number): Promise<StoreStatus> {
+    const c = new WsStoreClient({ endpoints: [`127.0.0.1:${this.replica(id).clientPort}`] });
+    try {
+      return await c.callOn<StoreStatus>(`127.0.0.1:${this.replica(id).clientPort}`, { op: 'status' }, 2000);
+    } finally {
+      await c.close();
+    }
+  }
+
+  /** Waits until the running replicas agree on one leader; returns its id. */
+  async waitForLeader(timeoutMs = 30_000): Promise<number> {
+    return pollUntil(
+      'a leader that every running replica knows',
+      async () => {
+        const running = this.replicas.filter((r) => r.proc && r.proc.exitCode === null && r.proc.signalCode === null);
+        const statuses = await Promise.all(running.map((r) => this.statusOf(r.id)));
+        const leaders = new Set(statuses.map((s) => s.leader));
+        const [leader] = [...leaders];
+        if (leaders.size === 1 && leader !== undefined && leader !== 0 && running.some((r) => r.id === leader)) return leader;
+        return undefined;
+      },
+      timeoutMs,
+      100,
+    );
+  }
+
+  /** kill -9, and wait for the process to be gone. */
+  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const r = this.replica(id);
+    const p = r.proc;
+    if (!p || p.exitCode !== null || p.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.kill(signal);
+    await exited;
+  }
+
+  async restart(id: number, extra: string[] = []): Promise<ChildProcess> {
+    return this.spawn(this.replica(id), extra);
+  }
+
+  async stop(keepDir = false): Promise<void> {
+    for (const c of this.clients) await c.close();
+    this.clients = [];
+    await Promise.all(this.replicas.map((r) => this.kill(r.id)));
+    if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
+  }
+}
