@@ -33,6 +33,7 @@ usage: picokube store --id N --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT --data-
   --snapshot-count N       applied entries between snapshots (default 10000)
   --snapshot-catchup-entries N
                            entries kept behind a snapshot for slow followers (default 5000)
+  --max-peer-frame-bytes N largest peer frame accepted; bigger ones close the link (default 64 MiB)
   --log-level LEVEL        pino level (default info)
   --help                   this text
 `;
@@ -79,6 +80,7 @@ export async function main(argv: string[]): Promise<void> {
       'snapshot-count': { type: 'string', default: '10000' },
       'snapshot-catchup-entries': { type: 'string', default: '5000' },
       'log-level': { type: 'string', default: 'info' },
+      'max-peer-frame-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
       help: { type: 'boolean', default: false },
     },
   });
@@ -142,6 +144,7 @@ export async function main(argv: string[]): Promise<void> {
     host: peerHost ?? '127.0.0.1',
     port: Number(peerPortText),
     peers: [...peers].filter(([pid]) => pid !== id),
+    limits: { frameBytesMax: Number(values['max-peer-frame-bytes']) },
   });
   const metrics = new ReplicaMetrics(transport);
   const replica = new Replica({

@@ -1,5 +1,5 @@
 import type { KvInput, KvOperation, KvOutput } from './history.js';
-import { timedOutWriteDeadlines } from './kv-deadlines.js';
+import { timedOutWriteWitnesses } from './kv-witnesses.js';
 import { checkOperations } from './linearizability.js';
 import type { CheckFailure, CheckOptions, Model } from './linearizability.js';
 
@@ -21,7 +21,7 @@ export const kvModel: Model<KvKeyState, KvInput, KvOutput> = {
     // Sorted so that the first failing key reported does not depend on history order.
     return [...byKey.keys()].sort().map((key) => byKey.get(key) as KvOperation[]);
   },
-  deadlines: timedOutWriteDeadlines,
+  witnesses: timedOutWriteWitnesses,
   partitionName: (part) => `key ${JSON.stringify(part[0]?.input.key ?? '')}`,
   init: () => null,
   step(state, input, output) {

@@ -39,13 +39,17 @@ export interface Model<S, I, O> {
    */
   readOnly?(input: I, output: O | null): boolean;
   /**
-   * For each operation of a part (by position; only unknown-outcome ones are read), a time
-   * after which linearizing it can no longer matter: any linearization that places it after an
-   * operation called later than that would stay valid with it left out. The search stops
-   * carrying it from there on; a time before its call drops it outright. Default +Infinity.
-   * A wrong deadline makes the checker unsound, so derive it with care (see kv-deadlines.ts).
+   * For each operation of a part (by position; only unknown-outcome ones are read), the
+   * positions of the operations it could matter to: its witnesses. The contract: in any
+   * linearization, moving an unknown-outcome operation later, to right before the first of its
+   * witnesses that follows it, or leaving it out if the state changes (or the history ends)
+   * before one does, keeps the linearization valid, after leaving out unknown-outcome operations
+   * in between if need be. The search then places it only right before a witness, never once
+   * they are all placed, and not at all if it has none. Undefined (the default) means any
+   * operation may be a witness. A witness left out makes the checker unsound, so derive them
+   * with care (see kv-witnesses.ts).
    */
-  deadlines?(part: readonly Operation<I, O>[]): readonly number[];
+  witnesses?(part: readonly Operation<I, O>[]): readonly (readonly number[] | undefined)[];
   /** Renders one operation's input and output for reports. */
   describe?(input: I, output: O | null): string;
 }
@@ -92,19 +96,10 @@ export function checkOperations<S, I, O>(
   const parts = model.partition ? model.partition(visible) : [visible];
   let firstUnknown: CheckFailure<I, O> | null = null;
   for (const [partitionIndex, part] of parts.entries()) {
-    const deadlines = model.deadlines?.(part);
-    const searched: Operation<I, O>[] = [];
-    const searchedDeadlines: number[] = [];
-    part.forEach((op, i) => {
-      const deadline = deadlines?.[i] ?? Number.POSITIVE_INFINITY;
-      // An unknown-outcome operation whose deadline comes before its call can never matter.
-      if (op.return === null && deadline < op.call) return;
-      searched.push(op);
-      searchedDeadlines.push(deadline);
-    });
-    const search = searchLinearization(model, searched, searchedDeadlines, maxSteps);
+    const witnesses = model.witnesses?.(part) ?? [];
+    const search = searchLinearization(model, part, witnesses, maxSteps);
     if (search.kind === 'ok') continue;
-    const longestPrefix = search.longest.map((i) => searched[i] as Operation<I, O>);
+    const longestPrefix = search.longest.map((i) => part[i] as Operation<I, O>);
     const reason = explain(model, ops, part, search.kind, longestPrefix, maxSteps);
     const failure: CheckFailure<I, O> = { kind: search.kind, partitionIndex, partition: part, longestPrefix, reason };
     if (failure.kind === 'illegal') return failure;

@@ -7,14 +7,15 @@ import type { Model } from './linearizability.js';
  * met before any return may be linearized next, and then it is lifted out of the list with its
  * return; meeting a return whose call is still there means no choice so far lets that operation
  * take effect in time, so the last choice is undone by relinking its nodes in place. Every
- * configuration (linearized set, model state) is explored at most once.
+ * configuration is explored at most once (see ExploredSet).
  *
  * Unknown-outcome operations are optional: they may be left out, and the search is done once
- * every known-outcome operation is placed. Their return is +infinity, so they never block a
- * walk; they live in a second list of calls that is walked after the known candidates, so the
- * configurations without them are explored first and make those with them redundant (see
- * ExploredSet). Each has a deadline after which placing it could no longer matter: once an
- * operation called after that deadline is linearized, it is taken out of its list too.
+ * every known-outcome operation is placed. Their return is +infinity, so they never block the
+ * walk; their calls live in a second list, walked after the known candidates. Each may come
+ * with its witnesses: the operations it could matter to (see Model.witnesses). Then it is only
+ * placed right before one of them (a linearization placing it elsewhere stays valid with it
+ * moved up to its first witness, or left out), and once an operation called after its last
+ * witness returned is placed, it is taken out of the list for good.
  */
 
 export type SearchOutcome = { readonly kind: 'ok' } | { readonly kind: 'illegal' | 'unknown'; readonly longest: number[] };
@@ -35,42 +36,60 @@ interface Frame<S> {
   readonly stateBefore: S;
   /** The only branch worth trying in its configuration (see fittingReadOnly). */
   readonly forced: boolean;
-  /** For an optional operation: the time up to which optional calls were candidates. */
-  readonly candidateLimit: number;
+  readonly obligationBefore: number;
+  readonly candidateLimitBefore: number;
   readonly latestCallBefore: number;
   readonly expiredBefore: number;
   /** Optional operations whose deadline this linearization passed, taken out in this order. */
   readonly expired: EventNode[];
 }
 
+const NONE = -1;
+
 /**
- * `deadlines[i]` is read for unknown-outcome operations only: placing ops[i] after an operation
- * called later than it would not matter (+Infinity if unknown). Returns the indexes of the
- * longest linearizable sequence found on failure.
+ * `witnesses[i]`, read for unknown-outcome operations only, lists the indexes of the operations
+ * ops[i] could matter to; undefined means any. Returns, on failure, the indexes of the longest
+ * linearizable sequence found.
  */
 export function searchLinearization<S, I, O>(
   model: Model<S, I, O>,
   ops: readonly Operation<I, O>[],
-  deadlines: readonly number[],
+  witnesses: readonly (readonly number[] | undefined)[],
   maxSteps: number,
 ): SearchOutcome {
   const optional = ops.map((op) => op.return === null);
   const { head, optionalHead, calls } = buildEventLists(ops);
   const readOnly = ops.map((op) => model.readOnly?.(op.input, op.output) ?? false);
+  const witnessesByCall = ops.map((_, i) => {
+    const list = witnesses[i];
+    if (!optional[i] || list === undefined) return null;
+    return list.filter((w) => ops[w] !== undefined).sort((a, b) => (ops[a] as Operation<I, O>).call - (ops[b] as Operation<I, O>).call);
+  });
+  const witnessSets = witnessesByCall.map((list) => (list === null ? null : new Set(list)));
+  // Placing an optional operation after one called later than its last witness returned is
+  // useless: every witness is then already placed.
+  const deadline = witnessesByCall.map((list) =>
+    list === null
+      ? Number.POSITIVE_INFINITY
+      : list.reduce((latest, w) => Math.max(latest, ops[w]?.return ?? Number.POSITIVE_INFINITY), Number.NEGATIVE_INFINITY),
+  );
   const byDeadline = ops
     .map((_, i) => i)
     .filter((i) => optional[i])
-    .sort((a, b) => (deadlines[a] as number) - (deadlines[b] as number));
+    .sort((a, b) => (deadline[a] as number) - (deadline[b] as number));
   const words = Math.ceil(ops.length / 16);
-  // Which operations are linearized, by outcome (see ExploredSet).
+  // Which operations are linearized, by outcome (see ExploredSet), and which optional ones expired.
   const placedKnown = new Uint16Array(words);
   const placedOptional = new Uint16Array(words);
+  const expiredOptional = new Uint16Array(words);
   const bitsOf = (i: number): Uint16Array => (optional[i] ? placedOptional : placedKnown);
   const explored = new ExploredSet();
   const stack: Frame<S>[] = [];
   let longest: number[] = [];
   let knownLeft = optional.filter((o) => !o).length;
   let state = model.init();
+  // The optional operation just placed, whose witness must come next (NONE: no such duty).
+  let obligation = NONE;
   // The latest call among linearized operations, and how many optional ones (by deadline) it
   // expired. Both follow from the linearized set, so the memoized configuration still does.
   let latestCall = Number.NEGATIVE_INFINITY;
@@ -80,24 +99,48 @@ export function searchLinearization<S, I, O>(
   let entry: EventNode | null = head.next;
   let candidateLimit = Number.NaN;
 
+  const allowed = (i: number): boolean => obligation === NONE || (witnessSets[obligation] as Set<number>).has(i);
+  /** An optional operation is only worth placing if one of its witnesses could come next. */
+  const witnessCouldFollow = (i: number): boolean => {
+    const list = witnessesByCall[i];
+    if (list === null || list === undefined) return true;
+    for (const w of list) {
+      if ((ops[w] as Operation<I, O>).call > candidateLimit) return false;
+      if (!isSet(bitsOf(w), w) && !isSet(expiredOptional, w)) return true;
+    }
+    return false;
+  };
+
   /** Linearizes `call` next, unless that leads to a configuration already explored. */
   const take = (call: EventNode, next: S, forced: boolean): boolean => {
+    const nextObligation = optional[call.op] && witnessSets[call.op] !== null ? call.op : NONE;
     toggle(bitsOf(call.op), call.op);
-    if (!explored.visit(placedKnown, model.stateKey(next), placedOptional)) {
+    if (!explored.visit(placedKnown, model.stateKey(next), placedOptional, nextObligation)) {
       toggle(bitsOf(call.op), call.op);
       return false;
     }
     const expired: EventNode[] = [];
-    stack.push({ call, stateBefore: state, forced, candidateLimit, latestCallBefore: latestCall, expiredBefore: expiredCount, expired });
+    stack.push({
+      call,
+      stateBefore: state,
+      forced,
+      obligationBefore: obligation,
+      candidateLimitBefore: candidateLimit,
+      latestCallBefore: latestCall,
+      expiredBefore: expiredCount,
+      expired,
+    });
     state = next;
+    obligation = nextObligation;
     lift(call);
     if (!optional[call.op]) knownLeft--;
     latestCall = Math.max(latestCall, call.time);
     for (; expiredCount < byDeadline.length; expiredCount++) {
       const j = byDeadline[expiredCount] as number;
-      if (!((deadlines[j] as number) < latestCall)) break;
+      if (!((deadline[j] as number) < latestCall)) break;
       if (isSet(placedOptional, j)) continue;
       lift(calls[j] as EventNode);
+      toggle(expiredOptional, j);
       expired.push(calls[j] as EventNode);
     }
     if (stack.length > longest.length) longest = stack.map((f) => f.call.op);
@@ -108,16 +151,21 @@ export function searchLinearization<S, I, O>(
   /** Undoes linearizations back to the last one with alternatives; false if none is left. */
   const backtrack = (): boolean => {
     for (let frame = stack.pop(); frame !== undefined; frame = stack.pop()) {
-      for (let k = frame.expired.length - 1; k >= 0; k--) unlift(frame.expired[k] as EventNode);
+      for (let k = frame.expired.length - 1; k >= 0; k--) {
+        const node = frame.expired[k] as EventNode;
+        toggle(expiredOptional, node.op);
+        unlift(node);
+      }
       unlift(frame.call);
       toggle(bitsOf(frame.call.op), frame.call.op);
       state = frame.stateBefore;
+      obligation = frame.obligationBefore;
       latestCall = frame.latestCallBefore;
       expiredCount = frame.expiredBefore;
       if (!optional[frame.call.op]) knownLeft++;
       if (!frame.forced) {
         entry = frame.call.next;
-        candidateLimit = frame.candidateLimit;
+        candidateLimit = frame.candidateLimitBefore;
         return true;
       }
     }
@@ -133,7 +181,7 @@ export function searchLinearization<S, I, O>(
    */
   const fittingReadOnly = (): { call: EventNode; next: S } | null => {
     for (let e = head.next; e !== null && e.isCall; e = e.next) {
-      if (!readOnly[e.op]) continue;
+      if (!readOnly[e.op] || !allowed(e.op)) continue;
       const op = ops[e.op] as Operation<I, O>;
       const result = model.step(state, op.input, op.output);
       if (result.ok) return { call: e, next: result.next };
@@ -153,34 +201,37 @@ export function searchLinearization<S, I, O>(
         continue;
       }
     }
-    if (entry === null || (!process.env.INORDER && optional[entry.op] === true && entry.time > candidateLimit)) {
+    if (entry === null || (optional[entry.op] === true && entry.time > candidateLimit)) {
       // Past the last candidate (the known list always ends in a return, so only the optional
       // list runs out): this configuration failed.
       if (!backtrack()) return { kind: 'illegal', longest };
       continue;
     }
-    if (entry.isCall) {
-      // A read-only operation that fitted was forced above: this one does not fit.
-      const op = ops[entry.op] as Operation<I, O>;
-      const result = readOnly[entry.op] ? null : model.step(state, op.input, op.output);
-      if (result !== null && result.ok && take(entry, result.next, false)) {
-        freshConfiguration = true;
-        continue;
-      }
-      entry = entry.next;
-    } else {
+    if (!entry.isCall) {
       // The known candidates are done; optional calls made up to this return come next.
       candidateLimit = entry.time;
       entry = optionalHead.next;
+      continue;
     }
+    // A read-only operation that fitted was forced above: this one does not fit.
+    const i = entry.op;
+    if (!readOnly[i] && allowed(i) && (!optional[i] || witnessCouldFollow(i))) {
+      const op = ops[i] as Operation<I, O>;
+      const result = model.step(state, op.input, op.output);
+      if (result.ok && take(entry, result.next, false)) {
+        freshConfiguration = true;
+        continue;
+      }
+    }
+    entry = entry.next;
   }
   return { kind: 'ok' };
 }
 
 /**
  * The list of known operations' calls and returns, and the list of optional operations' calls,
- * each ordered by time behind a sentinel head (op -1). Calls sort before returns at equal
- * times, since such operations overlap.
+ * each ordered by time behind a sentinel head. Calls sort before returns at equal times, since
+ * such operations overlap.
  */
 function buildEventLists<I, O>(ops: readonly Operation<I, O>[]): { head: EventNode; optionalHead: EventNode; calls: EventNode[] } {
   const known: EventNode[] = [];
@@ -188,7 +239,7 @@ function buildEventLists<I, O>(ops: readonly Operation<I, O>[]): { head: EventNo
   const calls = ops.map((op, i) => {
     const call: EventNode = { op: i, time: op.call, isCall: true, match: null, prev: null, next: null };
     if (op.return === null) {
-      if (process.env.INORDER) known.push(call); else optional.push(call);
+      optional.push(call);
       return call;
     }
     const ret: EventNode = { op: i, time: op.return, isCall: false, match: call, prev: null, next: null };
@@ -205,7 +256,7 @@ function buildEventLists<I, O>(ops: readonly Operation<I, O>[]): { head: EventNo
 }
 
 function chain(nodes: readonly EventNode[]): EventNode {
-  const head: EventNode = { op: -1, time: Number.NEGATIVE_INFINITY, isCall: false, match: null, prev: null, next: null };
+  const head: EventNode = { op: NONE, time: Number.NEGATIVE_INFINITY, isCall: false, match: null, prev: null, next: null };
   let last = head;
   for (const node of nodes) {
     node.prev = last;
@@ -235,6 +286,7 @@ function unlift(call: EventNode): void {
   if (call.match !== null) relink(call.match);
   relink(call);
 }
+
 function isSet(bits: Uint16Array, i: number): boolean {
   return (((bits[i >>> 4] as number) >>> (i & 15)) & 1) === 1;
 }
@@ -245,35 +297,41 @@ function toggle(bits: Uint16Array, i: number): void {
 }
 
 /**
- * The configurations already explored (Lowe's memoization). A configuration seen before is not
- * explored again: it either failed already or is an ancestor of this one.
+ * The configurations already explored (Lowe's memoization): the operations placed, the state,
+ * and the witness duty left by an optional operation just placed. A configuration seen before
+ * is not explored again: it either failed already or is an ancestor of this one.
  *
  * Optional operations get more: they never have to be placed and never have to precede
  * anything, so a configuration is also skipped when one with the same known operations placed
- * and the same state, but a subset of its optional operations placed, was explored: whatever
- * can follow the larger set could follow the smaller one, leaving the difference out (which
- * also expires no more of them). Without this, k pending timed-out writes multiply the
- * configurations per state by up to 2^k.
+ * and the same state, a subset of its optional operations placed, and no duty or the same duty,
+ * was explored: whatever can follow the larger set could follow the smaller one, leaving the
+ * difference out (which also expires no more of them). Without this, k pending timed-out writes
+ * multiply the configurations per state by up to 2^k.
  */
 class ExploredSet {
-  private readonly optionalSetsByKey = new Map<string, Uint16Array[]>();
+  private readonly byKey = new Map<string, { optional: Uint16Array; obligation: number }[]>();
 
   /** Records a configuration; false if it, or one that dominates it, was explored. */
-  visit(placedKnown: Uint16Array, stateKey: string, placedOptional: Uint16Array): boolean {
+  visit(placedKnown: Uint16Array, stateKey: string, placedOptional: Uint16Array, obligation: number): boolean {
     // The known bitset has a fixed length, so appending the state key keeps the key injective.
     const key = String.fromCharCode(...placedKnown) + stateKey;
-    const sets = this.optionalSetsByKey.get(key);
-    if (sets === undefined) {
-      this.optionalSetsByKey.set(key, [placedOptional.slice()]);
+    const seen = this.byKey.get(key);
+    const entry = { optional: placedOptional.slice(), obligation };
+    if (seen === undefined) {
+      this.byKey.set(key, [entry]);
       return true;
     }
-    if (sets.some((seen) => isSubset(seen, placedOptional))) return false;
-    // Keep the sets an antichain: the new one dominates any superset recorded before.
-    const kept = sets.filter((seen) => !isSubset(placedOptional, seen));
-    kept.push(placedOptional.slice());
-    this.optionalSetsByKey.set(key, kept);
+    if (seen.some((s) => dominates(s, entry))) return false;
+    // Keep the list an antichain: drop what the new configuration dominates.
+    const kept = seen.filter((s) => !dominates(entry, s));
+    kept.push(entry);
+    this.byKey.set(key, kept);
     return true;
   }
+}
+
+function dominates(a: { optional: Uint16Array; obligation: number }, b: { optional: Uint16Array; obligation: number }): boolean {
+  return (a.obligation === NONE || a.obligation === b.obligation) && isSubset(a.optional, b.optional);
 }
 
 function isSubset(a: Uint16Array, b: Uint16Array): boolean {

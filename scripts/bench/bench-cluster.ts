@@ -23,6 +23,8 @@ export interface BenchCluster {
   restartMember(index: number): Promise<void>;
   /** Resolves once every member runs, agrees on one leader and has applied what it committed. */
   waitHealthy(timeoutMs?: number): Promise<void>;
-  /** Ends every member by PID and removes the data directories. */
-  stop(): Promise<void>;
+  /** The temporary folder holding the members' data directories and logs. */
+  readonly directory: string;
+  /** Ends every member by PID and removes the data directories, unless `keepDir`. */
+  stop(keepDir?: boolean): Promise<void>;
 }

@@ -91,6 +91,15 @@ export function processCpuSeconds(pid: number): number {
   return (utime + stime) / clockTicksPerSecond;
 }
 
+/** CPU time the whole machine has spent busy so far (all CPUs, from /proc/stat), in seconds. */
+export function machineBusyCpuSeconds(): number {
+  clockTicksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
+  // cpu user nice system idle iowait irq softirq steal ...: busy is everything but idle and iowait.
+  const [, user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).map(Number);
+  return ((user ?? 0) + (nice ?? 0) + (system ?? 0) + (irq ?? 0) + (softirq ?? 0) + (steal ?? 0)) / clockTicksPerSecond;
+}
+
 /** Polls `check` until it returns something other than undefined/false, or throws after `timeoutMs`. */
 export async function pollUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -161,8 +161,8 @@ export class StoreCluster {
   }
 
   /** kill -9, and wait for the process to be gone. */
-  async kill(id: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const r = this.replica(id);
+  async kill(id: number | ReplicaProc, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const r = typeof id === 'number' ? this.replica(id) : id;
     const p = r.proc;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
     const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
@@ -177,7 +177,7 @@ export class StoreCluster {
   async stop(keepDir = false): Promise<void> {
     for (const c of this.clients) await c.close();
     this.clients = [];
-    await Promise.all(this.replicas.map((r) => this.kill(r.id)));
+    await Promise.all(this.replicas.map((r) => this.kill(r)));
     if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
   }
 }

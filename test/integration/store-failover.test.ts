@@ -7,7 +7,7 @@ const dec = new TextDecoder();
 
 t.test('killing the leader during a stream of writes loses no acknowledged write, and the watch sees each revision once', async (t) => {
   const cluster = await StoreCluster.start(3, ['--snapshot-count', '100', '--snapshot-catchup-entries', '20']);
-  t.teardown(() => cluster.stop());
+  t.teardown(() => cluster.stop(!t.passing()));
   const client = cluster.client({ attemptTimeoutMs: 1000 });
   const start = await client.put('k/start', enc.encode('0'));
 
@@ -75,7 +75,7 @@ t.test('killing the leader during a stream of writes loses no acknowledged write
 
 t.test('kill -9 of every replica at once, then a restart, loses no acknowledged write', async (t) => {
   const cluster = await StoreCluster.start(3);
-  t.teardown(() => cluster.stop());
+  t.teardown(() => cluster.stop(!t.passing()));
   const client = cluster.client({ attemptTimeoutMs: 1000 });
   const acked = new Map<string, string>();
   let stop = false;

@@ -4,7 +4,7 @@ import { seededRng } from '../../../../raft/core/rng.js';
 import type { Rng } from '../../../../raft/core/rng.js';
 import { MalformedHistoryError, decodeKvHistory } from '../../../../raft/sim/history.js';
 import type { KvInput, KvOperation } from '../../../../raft/sim/history.js';
-import { checkKvHistory } from '../../../../raft/sim/kv-model.js';
+import { checkKvHistory, kvModel } from '../../../../raft/sim/kv-model.js';
 import { checkOperations } from '../../../../raft/sim/linearizability.js';
 import type { Model } from '../../../../raft/sim/linearizability.js';
 
@@ -191,6 +191,20 @@ t.test('operations with unknown outcome', async (t) => {
     t.same(checkKvHistory(lands), { kind: 'ok' });
     const cannot = [put('x', 'z', 0, 1), cas('x', 'a', 'b', null, 2, null, 1), get('x', 'b', 10, 11)];
     t.equal(checkKvHistory(cannot).kind, 'illegal');
+  });
+
+  t.test('a timed-out put can explain why a later compare-and-swap found another value', async (t) => {
+    const spoiled = [put('x', 'a', 0, 1), put('x', 'v', 2, null, 1), cas('x', 'a', 'b', false, 50, 51), get('x', 'v', 60, 61)];
+    t.same(checkKvHistory(spoiled), { kind: 'ok' });
+    const unexplained = [put('x', 'a', 0, 1), cas('x', 'a', 'b', false, 50, 51)];
+    t.equal(checkKvHistory(unexplained).kind, 'illegal');
+    // Seen by nobody, the timed-out put must still be kept: it alone explains the failed cas.
+    t.same(checkKvHistory([put('x', 'a', 0, 1), put('x', 'v', 2, null, 1), cas('x', 'a', 'b', false, 50, 51)]), { kind: 'ok' });
+  });
+
+  t.test('a timed-out put cannot explain a failed compare-and-swap that ended before its call', async (t) => {
+    const h = [put('x', 'a', 0, 1), cas('x', 'a', 'b', false, 2, 3), put('x', 'v', 4, null, 1)];
+    t.equal(checkKvHistory(h).kind, 'illegal');
   });
 
   t.test('a timed-out read constrains nothing', async (t) => {
@@ -461,6 +475,35 @@ t.test('the fast checker agrees with a naive one on every tiny history', async (
     { numRuns: 3000 },
   );
   t.ok(verdicts.ok > 300 && verdicts.illegal > 300, `both verdicts are exercised (${JSON.stringify(verdicts)})`);
+});
+
+t.test('narrowing timed-out writes to their witnesses never changes the verdict', async (t) => {
+  // The same model without witnesses carries every timed-out write to the end of the search.
+  const { witnesses: _, ...carryingEverything } = kvModel;
+  const history = fc
+    .tuple(fc.array(opSpec(['x']), { minLength: 5, maxLength: 40 }), fc.nat(), fc.constantFrom(null, 'a', 'b', 'c'), fc.boolean())
+    .map(([specs, pick, read, mutate]) => {
+      const h = sequentialHistory(
+        specs.map((s) => ({ ...s, timedOut: s.timedOut || s.before % 3 === 0 })),
+        4,
+      );
+      const i = pick % h.length;
+      const op = h[i] as KvOperation;
+      if (mutate && op.output !== null && op.input.op === 'get') h[i] = { ...op, output: { value: read } };
+      if (mutate && op.output !== null && op.input.op === 'cas') h[i] = { ...op, output: { ok: !('ok' in op.output && op.output.ok) } };
+      return h;
+    });
+  const verdicts = { ok: 0, illegal: 0, unknown: 0 };
+  fc.assert(
+    fc.property(history, (h) => {
+      const narrowed = checkKvHistory(h).kind;
+      const full = checkOperations(carryingEverything, h).kind;
+      verdicts[full]++;
+      return narrowed === full || narrowed === 'unknown' || full === 'unknown';
+    }),
+    { numRuns: 500 },
+  );
+  t.ok(verdicts.ok > 50 && verdicts.illegal > 50, `both verdicts are exercised (${JSON.stringify(verdicts)})`);
 });
 
 /** About 400 operations over 8 keys from 10 clients, ~10% with unknown outcome. */

@@ -3,55 +3,51 @@ import type { KvInput, KvOperation, KvOutput } from './history.js';
 type Value = string | null;
 
 /**
- * For each unknown-outcome write of one key (by position; +Infinity elsewhere), a time after
- * which linearizing it can no longer matter, so the search can stop carrying it. A timed-out
- * write is otherwise pending to the end of the search and widens every configuration after its
- * call; with unique values, which workloads should write, most deadlines come early or before
- * the call (the write is then dropped outright).
+ * For each unknown-outcome write of one key (by position; undefined elsewhere), the operations
+ * it could matter to (see Model.witnesses): the reads that returned its value, the
+ * compare-and-swaps that expected its value, and the failed compare-and-swaps that it alone
+ * might have made fail. With unique values, which workloads should write, most timed-out writes
+ * have few witnesses or none, and then the search never carries them.
  *
- * Why it is sound. Take a linearization with such a write W (value v) in it, and suppose every
- * operation that W could matter to is already before W; call those W's witnesses. Until the
- * next write the key holds v, so what can sit there is only: reads of v and compare-and-swaps
- * expecting v (witnesses, so not there), failed compare-and-swaps expecting something else, and
- * unknown-outcome ones that fail. Leave W out: the key holds the previous value instead. An
- * unknown-outcome cas is optional, so leave it out too; a failed cas stays failed unless it
- * expected exactly the previous value, and such a cas is a witness whenever that is possible
- * (see `endangers`). From the next write on nothing differs. Now if W comes after an operation
- * called after every witness returned, every witness is before W: so the deadline is the latest
- * witness return, and -Infinity if W has none.
+ * Why that is enough. Take a linearization with such a write W (value v) in it. Up to the next
+ * write the key holds v, so what can follow W there is: reads of v and compare-and-swaps
+ * expecting v (witnesses), failed compare-and-swaps expecting something else, and
+ * unknown-outcome ones, which fail. Move W later, past those that are not witnesses: they see
+ * the previous value instead. An unknown-outcome cas is optional, so leave it out; a failed cas
+ * stays failed unless it expected exactly the previous value, and a cas for which that is
+ * possible at all is a witness (see `endangers`). So W can move up to its first witness, or
+ * out altogether if the next write comes first.
  */
-export function timedOutWriteDeadlines(ops: readonly KvOperation[]): number[] {
-  const lastReadReturn = new Map<Value, number>();
-  const lastCasReturnExpecting = new Map<Value, number>();
-  const later = (m: Map<Value, number>, v: Value, t: number): void => {
-    m.set(v, Math.max(m.get(v) ?? Number.NEGATIVE_INFINITY, t));
+export function timedOutWriteWitnesses(ops: readonly KvOperation[]): (number[] | undefined)[] {
+  const readersOf = new Map<Value, number[]>();
+  const casesExpecting = new Map<Value, number[]>();
+  const add = (m: Map<Value, number[]>, v: Value, i: number): void => {
+    const list = m.get(v);
+    if (list === undefined) m.set(v, [i]);
+    else list.push(i);
   };
-  for (const { input, output, return: ret } of ops) {
-    if (input.op === 'get' && output !== null && 'value' in output) later(lastReadReturn, output.value, ret as number);
-    if (input.op === 'cas') later(lastCasReturnExpecting, input.expected, ret ?? Number.POSITIVE_INFINITY);
-  }
+  ops.forEach(({ input, output }, i) => {
+    if (input.op === 'get' && output !== null && 'value' in output) add(readersOf, output.value, i);
+    if (input.op === 'cas') add(casesExpecting, input.expected, i);
+  });
   const overwrittenBy = overwriteTimes(ops);
-  const failedCases = ops.flatMap(({ input, output, call, return: ret }) =>
-    input.op === 'cas' && output !== null && ret !== null && isFailed(output) ? [{ call, ret, expected: input.expected }] : [],
-  );
+  const failedCases = ops.flatMap(({ input, output }, i) => (input.op === 'cas' && output !== null && isFailed(output) ? [i] : []));
   /**
    * Whether failed cas C could sit right after W while the key holds what C expected (so that
-   * leaving W out would make C succeed): C must be able to follow W, and both must be able to
+   * without W it would have succeeded): C must be able to follow W, and both must be able to
    * come before the certain overwrite of that value (equal times overlap).
    */
-  const endangers = (c: { call: number; ret: number; expected: Value }, call: number): boolean => {
-    const overwritten = overwrittenBy.get(c.expected) ?? Number.NEGATIVE_INFINITY;
-    return c.ret >= call && call <= overwritten && c.call <= overwritten;
+  const endangers = (c: KvOperation, w: KvOperation): boolean => {
+    const overwritten = c.input.op === 'cas' ? (overwrittenBy.get(c.input.expected) ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY;
+    return (c.return as number) >= w.call && w.call <= overwritten && c.call <= overwritten;
   };
-  return ops.map(({ input, output, call }) => {
-    if (output !== null || input.op === 'get') return Number.POSITIVE_INFINITY;
-    const value = writtenValue(input);
-    let deadline = Math.max(
-      lastReadReturn.get(value) ?? Number.NEGATIVE_INFINITY,
-      lastCasReturnExpecting.get(value) ?? Number.NEGATIVE_INFINITY,
-    );
-    for (const c of failedCases) if (c.ret > deadline && endangers(c, call)) deadline = c.ret;
-    return deadline;
+  return ops.map((w, i) => {
+    if (w.output !== null || w.input.op === 'get') return undefined;
+    const value = writtenValue(w.input);
+    const endangered = failedCases.filter((c) => endangers(ops[c] as KvOperation, w));
+    const all = new Set([...(readersOf.get(value) ?? []), ...(casesExpecting.get(value) ?? []), ...endangered]);
+    all.delete(i);
+    return [...all];
   });
 }
 
