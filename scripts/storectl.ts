@@ -30,7 +30,36 @@ endpoints default to $PICOKUBE_STORE_ENDPOINTS or 127.0.0.1:2379
 const dec = new TextDecoder();
 const enc = new TextEncoder();
 
+/** Where storectl reads and writes: the process's streams, or a test's buffers. */
+export interface StorectlIo {
+  out(text: string): void;
+  err(text: string): void;
+  stdin(): string;
+}
+
+const PROCESS_IO: StorectlIo = {
+  out: (text) => process.stdout.write(text),
+  err: (text) => process.stderr.write(text),
+  stdin: () => readFileSync(0, 'utf8'),
+};
+
+let io: StorectlIo = PROCESS_IO;
+
+/** Runs one storectl command; resolves with the exit code it would have. */
+export async function run(argv: string[], streams: StorectlIo = PROCESS_IO): Promise<number> {
+  io = streams;
+  try {
+    return await command(argv);
+  } finally {
+    io = PROCESS_IO;
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
+  process.exitCode = await run(argv);
+}
+
+async function command(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -55,21 +84,26 @@ export async function main(argv: string[]): Promise<void> {
   });
   const [cmd, ...args] = positionals;
   if (values.help || !cmd) {
-    process.stdout.write(HELP);
-    return;
+    io.out(HELP);
+    return 0;
   }
   if (cmd === 'snapshot' && args[0] === 'restore') {
     const file = args[1];
     if (!file || !values['data-dir'] || !values.peers) throw usage('snapshot restore FILE --data-dir DIR --peers 1=HOST:PORT,...');
-    const r = await restoreSnapshotFile(file, values['data-dir'], values.peers);
-    process.stdout.write(`restored revision ${r.revision} into ${values['data-dir']} for voters ${r.voters.join(',')}\n`);
-    return;
+    try {
+      const r = await restoreSnapshotFile(file, values['data-dir'], values.peers);
+      io.out(`restored revision ${r.revision} into ${values['data-dir']} for voters ${r.voters.join(',')}\n`);
+      return 0;
+    } catch (e) {
+      io.err(`Error: ${(e as Error).message}\n`);
+      return 1;
+    }
   }
   const endpoints = (values.endpoints ?? process.env.PICOKUBE_STORE_ENDPOINTS ?? '127.0.0.1:2379').split(',').filter(Boolean);
   const client = new WsStoreClient({ endpoints, requestTimeoutMs: 15_000 });
   const json = values.w === 'json';
   const out = (o: unknown, text: () => string): void => {
-    process.stdout.write(json ? `${JSON.stringify(o, jsonBytes)}\n` : text());
+    io.out(json ? `${JSON.stringify(o, jsonBytes)}\n` : text());
   };
   try {
     switch (cmd) {
@@ -102,7 +136,7 @@ export async function main(argv: string[]): Promise<void> {
         break;
       }
       case 'txn': {
-        const { compare, success, failure } = parseTxnScript(readFileSync(0, 'utf8'));
+        const { compare, success, failure } = parseTxnScript(io.stdin());
         const r = await client.txn({ compare: compare as Compare[], success: success as TxnOp[], failure: failure as TxnOp[] });
         out(r, () => `${r.succeeded ? 'SUCCESS' : 'FAILURE'}\n${r.results.map((x) => (x.t === 'range' ? x.kvs.map((kv) => `${kv.key}\n${dec.decode(kv.value)}\n`).join('') : x.t === 'put' ? 'OK\n' : `${x.deleted}\n`)).join('')}`);
         break;
@@ -149,11 +183,12 @@ export async function main(argv: string[]): Promise<void> {
         throw usage(`unknown command ${cmd}`);
     }
   } catch (e) {
-    process.stderr.write(`Error: ${(e as Error).message}\n`);
-    process.exitCode = 1;
+    io.err(`Error: ${(e as Error).message}\n`);
+    return 1;
   } finally {
     await client.close();
   }
+  return 0;
 }
 
 function usage(what: string): Error {
@@ -214,13 +249,13 @@ function parseLeaseId(s: string | undefined): number {
 async function endpoint(client: WsStoreClient, sub: string | undefined, rev: number, json: boolean): Promise<void> {
   if (sub === 'hash') {
     const rows = await Promise.all(client.endpoints.map(async (a) => ({ endpoint: a, ...(await client.callOn<{ hash: number; revision: number }>(a, { op: 'hash', revision: rev }).catch((e: Error) => ({ error: e.message }))) })));
-    process.stdout.write(json ? `${JSON.stringify(rows)}\n` : `${rows.map((r) => ('error' in r ? `${r.endpoint}, error: ${r.error}` : `${r.endpoint}, ${r.hash}, revision ${r.revision}`)).join('\n')}\n`);
+    io.out(json ? `${JSON.stringify(rows)}\n` : `${rows.map((r) => ('error' in r ? `${r.endpoint}, error: ${r.error}` : `${r.endpoint}, ${r.hash}, revision ${r.revision}`)).join('\n')}\n`);
     return;
   }
   if (sub !== 'status') throw usage('endpoint status | endpoint hash');
   const rows = await client.statusAll();
   if (json) {
-    process.stdout.write(`${JSON.stringify(rows)}\n`);
+    io.out(`${JSON.stringify(rows)}\n`);
     return;
   }
   const table = rows.map((r) => {
@@ -252,7 +287,7 @@ async function member(client: WsStoreClient, args: string[], values: Record<stri
     default:
       throw usage('member list | add | promote | remove');
   }
-  if (json) process.stdout.write(`${JSON.stringify(s.members)}\n`);
+  if (json) io.out(`${JSON.stringify(s.members)}\n`);
   else printTable(['ID', 'NAME', 'PEER ADDRS', 'CLIENT ADDRS', 'IS LEARNER'], s.members.map((m) => [String(m.id), m.name, m.peerAddress, m.clientAddress, String(m.isLearner)]));
 }
 
@@ -260,7 +295,7 @@ function printTable(head: string[], rows: string[][]): void {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = `+${widths.map((w) => '-'.repeat(w + 2)).join('+')}+\n`;
   const fmt = (r: string[]) => `|${r.map((c, i) => ` ${c.padEnd(widths[i] ?? 0)} `).join('|')}|\n`;
-  process.stdout.write(line + fmt(head) + line + rows.map(fmt).join('') + line);
+  io.out(line + fmt(head) + line + rows.map(fmt).join('') + line);
 }
 
 function formatBytes(n: number): string {

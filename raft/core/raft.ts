@@ -608,8 +608,12 @@ export class Raft {
   applyConfChange(cc: ConfChange): ConfState {
     this.conf = applyToConfState(this.conf, cc);
     const next = this.log.lastIndex() + 1;
-    for (const id of [...this.prs.keys()]) {
-      if (!this.conf.voters.includes(id) && !this.conf.learners.includes(id)) this.prs.delete(id);
+    for (const [id, pr] of [...this.prs]) {
+      if (this.conf.voters.includes(id) || this.conf.learners.includes(id)) continue;
+      // Tell a removed member how far the log is committed, so it applies its own removal
+      // and can stop, instead of waiting forever for a leader that no longer talks to it.
+      if (this.role === 'leader' && id !== this.id) this.send({ type: 'heartbeat', to: id, commit: Math.min(pr.match, this.log.committed) });
+      this.prs.delete(id);
     }
     // A new member counts as recently active: the next check-quorum round must not depose a
     // leader that needs the newcomer for its majority before it had a chance to answer.

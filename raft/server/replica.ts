@@ -268,7 +268,13 @@ export class Replica {
     const cc = decodeConfChange(e.data);
     const conf = this.node.applyConfChange(cc);
     this.members.apply(cc);
-    if (cc.type === 'remove') this.cfg.transport.removePeer(cc.nodeId);
+    if (cc.type === 'remove' && cc.nodeId !== this.id) {
+      // Later, not now: the last heartbeat that tells the removed member its fate must go out first.
+      const gone = cc.nodeId;
+      setTimeout(() => {
+        if (!this.node.raft.prs.has(gone)) this.cfg.transport.removePeer(gone);
+      }, this.cfg.tickMs * this.cfg.electionTicks * 2).unref();
+    }
     else if (cc.nodeId !== this.id) {
       const m = this.members.get(cc.nodeId);
       if (m?.peerAddress) this.cfg.transport.addPeer(cc.nodeId, m.peerAddress);

@@ -75,7 +75,7 @@ export function decodeKvHistory(json: unknown): KvOperation[] {
     };
     if (!isRecord(raw)) return fail('not an object');
     const { clientId, input, call, output } = raw;
-    const ret = raw['return'];
+    const ret = raw.return;
     if (typeof clientId !== 'number') return fail('clientId is not a number');
     if (typeof call !== 'number') return fail('call is not a number');
     if (ret !== null && typeof ret !== 'number') return fail('return is neither a number nor null');
@@ -96,11 +96,11 @@ function isValue(x: unknown): x is string | null {
 }
 
 function decodeInput(x: unknown): KvInput | undefined {
-  if (!isRecord(x) || typeof x['key'] !== 'string') return undefined;
-  const key = x['key'];
-  const value = x['value'];
-  const expected = x['expected'];
-  switch (x['op']) {
+  if (!isRecord(x) || typeof x.key !== 'string') return undefined;
+  const key = x.key;
+  const value = x.value;
+  const expected = x.expected;
+  switch (x.op) {
     case 'put':
       return typeof value === 'string' ? { op: 'put', key, value } : undefined;
     case 'get':
@@ -118,11 +118,11 @@ function decodeOutput(input: KvInput, x: unknown): KvOutput | undefined {
   if (!isRecord(x)) return undefined;
   switch (input.op) {
     case 'get':
-      return isValue(x['value']) ? { value: x['value'] } : undefined;
+      return isValue(x.value) ? { value: x.value } : undefined;
     case 'cas':
-      return typeof x['ok'] === 'boolean' ? { ok: x['ok'] } : undefined;
+      return typeof x.ok === 'boolean' ? { ok: x.ok } : undefined;
     case 'put':
     case 'delete':
-      return x['ok'] === true ? { ok: true } : undefined;
+      return x.ok === true ? { ok: true } : undefined;
   }
 }

@@ -6,7 +6,9 @@ import type { CheckFailure, CheckOptions, Model } from './linearizability.js';
 /**
  * The sequential specification of the key-value store, partitioned per key: operations on
  * different keys commute, so the store is linearizable iff each key's sub-history is, and the
- * state of a part is just that key's value (null: absent).
+ * state of a part is just that key's value (null: absent). Workloads should write unique
+ * values: then a read pins down which write it saw, and timed-out writes that nobody saw cost
+ * the search almost nothing (see kv-witnesses.ts).
  */
 export type KvKeyState = string | null;
 
@@ -59,13 +61,18 @@ export function describeKvOperation(input: KvInput, output: KvOutput | null): st
     case 'get':
       return `get ${key} ${outcome((o) => `→ ${'value' in o ? show(o.value) : JSON.stringify(o)}`)}`;
     case 'cas':
-      return `cas ${key} ${show(input.expected)} ⇒ ${show(input.value)} ${outcome((o) => ('ok' in o && o.ok ? '→ swapped' : '→ not swapped'))}`;
+      return `cas ${key} ${show(input.expected)} ⇒ ${show(input.value)} ${outcome((o) =>
+        'ok' in o && o.ok ? '→ swapped' : '→ not swapped',
+      )}`;
   }
 }
 
 export type KvCheckResult = { readonly kind: 'ok' } | (CheckFailure<KvInput, KvOutput> & { readonly key: string });
 
-/** Checks a key-value history key by key; a failure names the first failing key (sorted). */
+/**
+ * Checks a key-value history key by key (maxSteps applies to each key); a failure names the
+ * first failing key in sorted order, an illegal one before one that ran out of steps.
+ */
 export function checkKvHistory(ops: readonly KvOperation[], opts: CheckOptions = {}): KvCheckResult {
   const result = checkOperations(kvModel, ops, opts);
   if (result.kind === 'ok') return result;

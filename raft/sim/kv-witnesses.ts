@@ -31,14 +31,17 @@ export function timedOutWriteWitnesses(ops: readonly KvOperation[]): (number[] |
     if (input.op === 'cas') add(casesExpecting, input.expected, i);
   });
   const overwrittenBy = overwriteTimes(ops);
-  const failedCases = ops.flatMap(({ input, output }, i) => (input.op === 'cas' && output !== null && isFailed(output) ? [i] : []));
+  const failedCases = ops.flatMap(({ input, output }, i) =>
+    input.op === 'cas' && output !== null && isFailed(output) ? [i] : [],
+  );
   /**
    * Whether failed cas C could sit right after W while the key holds what C expected (so that
    * without W it would have succeeded): C must be able to follow W, and both must be able to
    * come before the certain overwrite of that value (equal times overlap).
    */
   const endangers = (c: KvOperation, w: KvOperation): boolean => {
-    const overwritten = c.input.op === 'cas' ? (overwrittenBy.get(c.input.expected) ?? Number.NEGATIVE_INFINITY) : Number.NEGATIVE_INFINITY;
+    if (c.input.op !== 'cas') return false;
+    const overwritten = overwrittenBy.get(c.input.expected) ?? Number.NEGATIVE_INFINITY;
     return (c.return as number) >= w.call && w.call <= overwritten && c.call <= overwritten;
   };
   return ops.map((w, i) => {
@@ -61,7 +64,7 @@ export function timedOutWriteWitnesses(ops: readonly KvOperation[]): (number[] |
  */
 function overwriteTimes(ops: readonly KvOperation[]): Map<Value, number> {
   const certain = ops
-    .filter(({ input, output }) => output !== null && input.op !== 'get' && !isFailed(output))
+    .filter((op) => op.output !== null && writes(op))
     .map((op) => ({ call: op.call, ret: op.return as number }))
     .sort((a, b) => a.call - b.call);
   // earliestReturnFrom[i]: the earliest return among certain writes called at or after certain[i].
@@ -80,27 +83,40 @@ function overwriteTimes(ops: readonly KvOperation[]): Map<Value, number> {
     }
     return earliestReturnFrom[lo] as number;
   };
-  const writers = new Map<Value, number>();
+  const writerCount = new Map<Value, number>();
   const firstObservedBy = new Map<Value, number>();
-  for (const { input, output, return: ret } of ops) {
-    if (input.op !== 'get' && (output === null || !isFailed(output))) {
-      writers.set(writtenValue(input), (writers.get(writtenValue(input)) ?? 0) + 1);
+  for (const op of ops) {
+    if (writes(op)) writerCount.set(writtenValue(op.input), (writerCount.get(writtenValue(op.input)) ?? 0) + 1);
+    const seen = observedValue(op);
+    if (seen !== undefined) {
+      firstObservedBy.set(seen, Math.min(firstObservedBy.get(seen) ?? Number.POSITIVE_INFINITY, op.return as number));
     }
-    const observed = input.op === 'get' ? output !== null && 'value' in output ? output.value : undefined
-      : input.op === 'cas' && output !== null && !isFailed(output) ? input.expected : undefined;
-    if (observed !== undefined) firstObservedBy.set(observed, Math.min(firstObservedBy.get(observed) ?? Number.POSITIVE_INFINITY, ret as number));
   }
   const times = new Map<Value, number>([[null, overwrittenAfter(Number.NEGATIVE_INFINITY)]]);
-  for (const { input, output, return: ret } of ops) {
-    if (input.op === 'get' || (output !== null && isFailed(output))) continue;
-    const value = writtenValue(input);
+  for (const op of ops) {
+    if (!writes(op)) continue;
+    const value = writtenValue(op.input);
+    let surelyDone = op.return ?? Number.POSITIVE_INFINITY;
     // The sole writer of a value other than the initial null precedes whoever observed it.
-    const soleWriter = value !== null && writers.get(value) === 1;
-    const surelyDone = Math.min(ret ?? Number.POSITIVE_INFINITY, soleWriter ? (firstObservedBy.get(value) ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY);
+    if (value !== null && writerCount.get(value) === 1) {
+      surelyDone = Math.min(surelyDone, firstObservedBy.get(value) ?? Number.POSITIVE_INFINITY);
+    }
     const dies = surelyDone === Number.POSITIVE_INFINITY ? surelyDone : overwrittenAfter(surelyDone);
     times.set(value, Math.max(times.get(value) ?? Number.NEGATIVE_INFINITY, dies));
   }
   return times;
+}
+
+/** Whether the operation may have written its value: any write but a failed cas. */
+function writes({ input, output }: KvOperation): boolean {
+  return input.op !== 'get' && (output === null || !isFailed(output));
+}
+
+/** The value a known-outcome read returned or a successful cas found, if any. */
+function observedValue({ input, output }: KvOperation): Value | undefined {
+  if (output === null) return undefined;
+  if (input.op === 'get') return 'value' in output ? output.value : undefined;
+  return input.op === 'cas' && !isFailed(output) ? input.expected : undefined;
 }
 
 function isFailed(output: KvOutput): boolean {

@@ -57,7 +57,7 @@ export interface Model<S, I, O> {
 export interface CheckOptions {
   /**
    * Search steps allowed per part before giving up with kind 'unknown'. A step tries one
-   * operation in one configuration, or backtracks. Default 1,000,000: about a second at most.
+   * operation in one configuration, or backtracks. Default 1,000,000: roughly a second.
    */
   readonly maxSteps?: number;
 }
@@ -117,7 +117,7 @@ function explain<S, I, O>(
   maxSteps: number,
 ): string {
   const indexInHistory = new Map<Operation<I, O>, number>();
-  history.forEach((op, i) => indexInHistory.has(op) || indexInHistory.set(op, i));
+  for (const [i, op] of history.entries()) if (!indexInHistory.has(op)) indexInHistory.set(op, i);
   const show = (op: Operation<I, O>): string => {
     const what = model.describe?.(op.input, op.output) ?? `${JSON.stringify(op.input)} → ${JSON.stringify(op.output)}`;
     return `  #${indexInHistory.get(op) ?? '?'} client ${op.clientId} [${op.call}, ${op.return ?? '∞'}] ${what}`;
@@ -131,7 +131,7 @@ function explain<S, I, O>(
   // (unknown-outcome ones may always be left out, so they are not what blocks).
   const placed = new Set(longest);
   const pending = part.filter((op) => !placed.has(op) && op.return !== null);
-  const firstReturn = Math.min(...pending.map((op) => op.return ?? Number.POSITIVE_INFINITY));
+  const firstReturn = pending.reduce((t, op) => Math.min(t, op.return ?? Number.POSITIVE_INFINITY), Number.POSITIVE_INFINITY);
   const candidates = pending.filter((op) => op.call <= firstReturn);
   const shown = longest.slice(-REPORT_LINES_MAX);
   return [

@@ -63,7 +63,8 @@ export function searchLinearization<S, I, O>(
   const witnessesByCall = ops.map((_, i) => {
     const list = witnesses[i];
     if (!optional[i] || list === undefined) return null;
-    return list.filter((w) => ops[w] !== undefined).sort((a, b) => (ops[a] as Operation<I, O>).call - (ops[b] as Operation<I, O>).call);
+    const callOf = (w: number): number => (ops[w] as Operation<I, O>).call;
+    return list.filter((w) => ops[w] !== undefined).sort((a, b) => callOf(a) - callOf(b));
   });
   const witnessSets = witnessesByCall.map((list) => (list === null ? null : new Set(list)));
   // Placing an optional operation after one called later than its last witness returned is
@@ -180,7 +181,7 @@ export function searchLinearization<S, I, O>(
    * one value from 2^k configurations into one.
    */
   const fittingReadOnly = (): { call: EventNode; next: S } | null => {
-    for (let e = head.next; e !== null && e.isCall; e = e.next) {
+    for (let e = head.next; e?.isCall; e = e.next) {
       if (!readOnly[e.op] || !allowed(e.op)) continue;
       const op = ops[e.op] as Operation<I, O>;
       const result = model.step(state, op.input, op.output);
@@ -233,7 +234,9 @@ export function searchLinearization<S, I, O>(
  * each ordered by time behind a sentinel head. Calls sort before returns at equal times, since
  * such operations overlap.
  */
-function buildEventLists<I, O>(ops: readonly Operation<I, O>[]): { head: EventNode; optionalHead: EventNode; calls: EventNode[] } {
+function buildEventLists<I, O>(
+  ops: readonly Operation<I, O>[],
+): { head: EventNode; optionalHead: EventNode; calls: EventNode[] } {
   const known: EventNode[] = [];
   const optional: EventNode[] = [];
   const calls = ops.map((op, i) => {
@@ -314,7 +317,7 @@ class ExploredSet {
   /** Records a configuration; false if it, or one that dominates it, was explored. */
   visit(placedKnown: Uint16Array, stateKey: string, placedOptional: Uint16Array, obligation: number): boolean {
     // The known bitset has a fixed length, so appending the state key keeps the key injective.
-    const key = String.fromCharCode(...placedKnown) + stateKey;
+    const key = bitsKey(placedKnown) + stateKey;
     const seen = this.byKey.get(key);
     const entry = { optional: placedOptional.slice(), obligation };
     if (seen === undefined) {
@@ -328,6 +331,15 @@ class ExploredSet {
     this.byKey.set(key, kept);
     return true;
   }
+}
+
+/** The bitset as a string of 16-bit code units, built in chunks to stay within argument limits. */
+function bitsKey(bits: Uint16Array): string {
+  const CHUNK = 8192;
+  if (bits.length <= CHUNK) return String.fromCharCode(...bits);
+  let key = '';
+  for (let i = 0; i < bits.length; i += CHUNK) key += String.fromCharCode(...bits.subarray(i, i + CHUNK));
+  return key;
 }
 
 function dominates(a: { optional: Uint16Array; obligation: number }, b: { optional: Uint16Array; obligation: number }): boolean {

@@ -5,8 +5,9 @@
  * then the same table as markdown for the README.
  *
  *   npm run bench:store -- [--duration-ms 6000] [--warmup-ms 1000] [--put-concurrency 1,8,64,256]
- *                          [--get-concurrency 64] [--failover-trials 3] [--systems picokube,etcd]
+ *                          [--get-concurrency 64] [--failover-trials 3] [--systems picokube,etcd] [--sequential]
  */
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BenchCluster } from './bench-cluster.js';
 import type { KvAdapter } from './kv-adapter.js';
@@ -29,10 +30,11 @@ const HELP = `npm run bench:store -- [options]
   --systems LIST           picokube,etcd (default both)
   --etcd-heartbeat-ms MS   etcd --heartbeat-interval (default ${ETCD_DEFAULT_TIMING.heartbeatMs}, etcd's default)
   --etcd-election-ms MS    etcd --election-timeout (default ${ETCD_DEFAULT_TIMING.electionMs}, etcd's default)
-  --picokube-args ARGS     extra flags for each picokube replica, space-separated
-  --interleave             both clusters up at once, each workload run on one system right after
-                           the other (fairer on a machine shared with other work); default: one
-                           system after the other
+  --picokube-args=ARGS     extra flags for each picokube replica, space-separated (note the =)
+  --sequential             one cluster at a time: start, measure and stop each system in turn.
+                           Default: both clusters up at once and each workload run on one system
+                           right after the other, so load from other processes on a shared
+                           machine falls on both alike (each pays the other's idle CPU)
   --keep-dirs              keep each cluster's data directories and member logs (path printed)
 `;
 
@@ -95,7 +97,7 @@ class SystemRun {
   async failover(trial: number): Promise<void> {
     const f = await runFailover(this.cluster, { writers: this.opts.failoverWriters, beforeKillMs: 1500, afterRecoveryMs: 1000, giveUpMs: 20_000, attemptTimeoutMs: 500 });
     this.results.failovers.push(f);
-    log(`${this.system}: failover ${trial + 1}: killed member ${f.killedMember + 1}, longest gap without a successful write ${f.gapMs.toFixed(0)} ms (kill to first success ${f.killToFirstSuccessMs.toFixed(0)} ms, ${f.errors} failed puts)`);
+    log(`${this.system}: failover ${trial + 1}: killed member ${f.killedMember + 1}, longest gap without a successful write ${f.gapMs.toFixed(0)} ms (kill to first success of a write sent after it ${f.killToRecoveryMs.toFixed(0)} ms, ${f.errors} failed puts)`);
   }
 
   async stop(): Promise<void> {
@@ -165,7 +167,7 @@ function parseOptions(argv: string[]): Options | undefined {
       'etcd-heartbeat-ms': { type: 'string', default: String(ETCD_DEFAULT_TIMING.heartbeatMs) },
       'etcd-election-ms': { type: 'string', default: String(ETCD_DEFAULT_TIMING.electionMs) },
       'picokube-args': { type: 'string', default: '' },
-      interleave: { type: 'boolean', default: false },
+      sequential: { type: 'boolean', default: false },
       'keep-dirs': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
@@ -187,7 +189,7 @@ function parseOptions(argv: string[]): Options | undefined {
     etcdHeartbeatMs: int('etcd-heartbeat-ms', values['etcd-heartbeat-ms']),
     etcdElectionMs: int('etcd-election-ms', values['etcd-election-ms']),
     picokubeArgs: values['picokube-args'].split(' ').filter((s) => s !== ''),
-    interleave: values.interleave,
+    interleave: !values.sequential,
     keepDirs: values['keep-dirs'],
   };
 }
@@ -235,9 +237,10 @@ async function main(): Promise<void> {
   const etcdBinary = opts.systems.includes('etcd') ? ensureEtcd(log) : 'etcd';
   const m = machineInfo(etcdBinary);
   const machine = `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB.toFixed(1)} GiB RAM, Node ${m.node}, etcd ${m.etcd}, data dirs on ${m.dataFs}`;
+  const loadAtStart = loadavg()[0]?.toFixed(1) ?? '?';
   log(`store benchmark: ${machine}`);
   log(`workloads: ${VALUE_BYTES}-byte puts over ${KEY_COUNT} keys at C=${opts.putConcurrency.join(',')}, linearizable gets at C=${opts.getConcurrency}; ${opts.warmupMs} ms warm-up, ${opts.durationMs} ms measured each; ${opts.failoverTrials} leader kills with ${opts.failoverWriters} writers; ${opts.interleave ? 'interleaved (both clusters up, each workload on one system right after the other)' : 'one system after the other'}`);
-  log('every member, client and this harness share the same CPUs; CPU figures are % of one core (200% = both of 2 cores)');
+  log(`every member, client and this harness share the same CPUs; CPU figures are % of one core (${m.cpus * 100}% = all ${m.cpus})`);
 
   const runs: SystemRun[] = [];
   try {
@@ -258,12 +261,12 @@ async function main(): Promise<void> {
   const table = rows(results.get('picokube'), results.get('etcd'), opts);
   const settings = [...results.entries()].map(([s, r]) => `${s}: ${r.settings}`);
   log(`\n== results (${((Date.now() - started) / 1000).toFixed(0)} s in all)`);
-  log(`machine: ${machine}`);
+  log(`machine: ${machine}; 1-min load average ${loadAtStart} at the start, ${loadavg()[0]?.toFixed(1) ?? '?'} at the end`);
   for (const s of settings) log(s);
   log('');
   log(textTable(table));
   log('\n== markdown\n');
-  log(`Machine: ${machine}.  `);
+  log(`Machine: ${machine}; 1-min load average ${loadAtStart} at the start (the machine is shared: see "other processes' CPU").  `);
   log(`${settings.join('.  \n')}.  `);
   log(`${VALUE_BYTES}-byte values over ${KEY_COUNT} keys, closed-loop clients, ${opts.durationMs / 1000} s measured after ${opts.warmupMs / 1000} s warm-up, ${opts.interleave ? 'systems interleaved workload by workload' : 'one system after the other'}; CPU in % of one core, everything on the same machine.\n`);
   log(markdownTable(table));

@@ -64,14 +64,24 @@ export class StoreCluster {
   }
 
   static async start(n = 3, extraArgs: string[] = []): Promise<StoreCluster> {
+    const c = await StoreCluster.prepare(n, extraArgs);
+    await c.launch();
+    return c;
+  }
+
+  /** Picks ports and folders without starting anything (to seed data directories first). */
+  static async prepare(n = 3, extraArgs: string[] = []): Promise<StoreCluster> {
     const c = new StoreCluster(mkdtempSync(join(tmpdir(), 'picokube-store-')));
     for (let i = 1; i <= n; i++) {
       c.replicas.push({ id: i, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(c.dir, `r${i}`), logFile: join(c.dir, `r${i}.log`), proc: undefined });
     }
     c.extraArgs = extraArgs;
-    for (const r of c.replicas) c.spawn(r);
-    await c.waitForLeader();
     return c;
+  }
+
+  async launch(): Promise<void> {
+    for (const r of this.replicas) this.spawn(r);
+    await this.waitForLeader();
   }
 
   private extraArgs: string[] = [];

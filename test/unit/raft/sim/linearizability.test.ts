@@ -275,7 +275,13 @@ t.test('the core checks any model given as a step function, unpartitioned by def
     stateKey: String,
   };
   const inc = (call: number, ret: number) => ({ clientId: 0, input: { op: 'inc' } as const, call, return: ret, output: 0 });
-  const read = (v: number, call: number, ret: number) => ({ clientId: 1, input: { op: 'read' } as const, call, return: ret, output: v });
+  const read = (v: number, call: number, ret: number) => ({
+    clientId: 1,
+    input: { op: 'read' } as const,
+    call,
+    return: ret,
+    output: v,
+  });
   t.same(checkOperations(counter, [inc(0, 10), inc(0, 10), read(1, 5, 6), read(2, 11, 12)]), { kind: 'ok' });
   const r = checkOperations(counter, [inc(0, 10), read(2, 11, 12)]);
   t.equal(r.kind, 'illegal');
@@ -380,7 +386,7 @@ function applySequentially(store: ReadonlyMap<string, string>, op: KvOperation):
   const next = new Map(store);
   switch (op.input.op) {
     case 'get':
-      return out === null || out['value'] === current ? store : null;
+      return out === null || out.value === current ? store : null;
     case 'put':
       next.set(op.input.key, op.input.value);
       return next;
@@ -389,7 +395,7 @@ function applySequentially(store: ReadonlyMap<string, string>, op: KvOperation):
       return next;
     case 'cas': {
       const swaps = current === op.input.expected;
-      if (out !== null && out['ok'] !== swaps) return null;
+      if (out !== null && out.ok !== swaps) return null;
       if (swaps) next.set(op.input.key, op.input.value);
       return next;
     }
@@ -480,17 +486,19 @@ t.test('the fast checker agrees with a naive one on every tiny history', async (
 t.test('narrowing timed-out writes to their witnesses never changes the verdict', async (t) => {
   // The same model without witnesses carries every timed-out write to the end of the search.
   const { witnesses: _, ...carryingEverything } = kvModel;
+  // Linearizable histories with one known output changed, a third of the writes timed out.
   const history = fc
-    .tuple(fc.array(opSpec(['x']), { minLength: 5, maxLength: 40 }), fc.nat(), fc.constantFrom(null, 'a', 'b', 'c'), fc.boolean())
-    .map(([specs, pick, read, mutate]) => {
+    .tuple(fc.array(opSpec(['x']), { minLength: 5, maxLength: 40 }), fc.nat(), fc.constantFrom(null, 'a', 'b', 'c'))
+    .map(([specs, pick, read]) => {
       const h = sequentialHistory(
         specs.map((s) => ({ ...s, timedOut: s.timedOut || s.before % 3 === 0 })),
         4,
       );
-      const i = pick % h.length;
+      const known = h.flatMap((op, i) => (op.output !== null ? [i] : []));
+      const i = known[pick % Math.max(1, known.length)] ?? 0;
       const op = h[i] as KvOperation;
-      if (mutate && op.output !== null && op.input.op === 'get') h[i] = { ...op, output: { value: read } };
-      if (mutate && op.output !== null && op.input.op === 'cas') h[i] = { ...op, output: { ok: !('ok' in op.output && op.output.ok) } };
+      if (op.output !== null && op.input.op === 'get') h[i] = { ...op, output: { value: read } };
+      if (op.output !== null && op.input.op === 'cas') h[i] = { ...op, output: { ok: !('ok' in op.output && op.output.ok) } };
       return h;
     });
   const verdicts = { ok: 0, illegal: 0, unknown: 0 };
@@ -503,7 +511,7 @@ t.test('narrowing timed-out writes to their witnesses never changes the verdict'
     }),
     { numRuns: 500 },
   );
-  t.ok(verdicts.ok > 50 && verdicts.illegal > 50, `both verdicts are exercised (${JSON.stringify(verdicts)})`);
+  t.ok(verdicts.ok > 25 && verdicts.illegal > 25, `both verdicts are exercised (${JSON.stringify(verdicts)})`);
 });
 
 /** About 400 operations over 8 keys from 10 clients, ~10% with unknown outcome. */
