@@ -119,8 +119,8 @@ export class WsStoreClient implements StoreClient {
     if ('leader' in frame) {
       if (frame.term >= this.leaderTerm) {
         this.leaderTerm = frame.term;
-        this.leaderId = frame.leader;
-        if (frame.leader !== 0) this.flushWaiting();
+        this.learnLeader(frame.leader);
+        if (this.leaderId !== 0) this.flushWaiting();
       }
       return;
     }
@@ -140,7 +140,7 @@ export class WsStoreClient implements StoreClient {
         c.id = s.id;
         if (s.term >= this.leaderTerm && s.leader !== 0) {
           this.leaderTerm = s.term;
-          this.leaderId = s.leader;
+          this.learnLeader(s.leader);
           this.flushWaiting();
         }
       }
@@ -156,11 +156,10 @@ export class WsStoreClient implements StoreClient {
     }
     const { code, message, details } = frame.error;
     if (RETRYABLE.has(code)) {
-      if (code === 'NotLeader' && typeof details?.leader === 'number') this.leaderId = details.leader;
-      if (code === 'NotLeader' || code === 'NoLeader') {
-        if (code === 'NoLeader' || this.leaderId === c.id) this.leaderId = 0;
-      }
-      this.retry(p, code === 'NotLeader' ? 0 : 20);
+      if (code === 'NotLeader' && typeof details?.leader === 'number') this.learnLeader(details.leader);
+      if (code === 'NoLeader' || (code === 'NotLeader' && this.leaderId === c.id)) this.leaderId = 0;
+      // Straight to a named leader we can reach; otherwise give the election a moment.
+      this.retry(p, code === 'NotLeader' && this.leaderId !== 0 ? 0 : 25);
       return;
     }
     p.reject(new StoreError(code, message, details ?? {}));
@@ -178,15 +177,35 @@ export class WsStoreClient implements StoreClient {
 
   private readonly watchesWithoutConn = new Set<ClientWatch>();
 
+  /**
+   * The replica to ask: the leader if its connection is up; otherwise any open replica (it
+   * serves what it can and names the leader for the rest), preferring one other than `avoid`.
+   */
   private pick(toLeader: boolean, avoid?: Conn): Conn | undefined {
     if (this.leaderId !== 0) {
       const leader = this.conns.find((c) => c.open && c.id === this.leaderId);
       if (leader && (toLeader || leader !== avoid)) return leader;
-      if (toLeader) return undefined;
     }
     const open = this.conns.filter((c) => c.open && c !== avoid);
     if (open.length === 0) return this.conns.find((c) => c.open);
     return open[this.reqSeq % open.length];
+  }
+
+  /** A leader hint is only useful if we can reach that replica; one we cannot is ignored. */
+  private learnLeader(id: number): void {
+    const conn = this.conns.find((c) => c.id === id);
+    this.leaderId = conn && !conn.open ? 0 : id;
+  }
+
+  private flushTimer: NodeJS.Timeout | undefined;
+
+  /** One timer for every request waiting for a connection, however many there are. */
+  private scheduleFlush(): void {
+    if (this.flushTimer) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = undefined;
+      this.flushWaiting();
+    }, 50);
   }
 
   // ---- requests ----------------------------------------------------------------------------
@@ -208,11 +227,10 @@ export class WsStoreClient implements StoreClient {
       p.reject(new StoreError('Timeout', `store request ${p.body.op} timed out after ${p.attempts} attempts`));
       return;
     }
-    // A write must reach the leader; without a known leader, any replica's answer names it.
-    const c = this.pick(p.toLeader, p.conn) ?? (p.toLeader && this.leaderId === 0 ? this.pick(false, p.conn) : undefined);
+    const c = this.pick(p.toLeader, p.conn);
     if (!c) {
       this.waitingForLeader.push(p);
-      setTimeout(() => this.flushWaiting(), 50);
+      this.scheduleFlush();
       return;
     }
     const id = ++this.reqSeq;
@@ -418,6 +436,7 @@ export class WsStoreClient implements StoreClient {
     }
     for (const p of this.waitingForLeader) p.reject(err);
     this.waitingForLeader = [];
+    if (this.flushTimer) clearTimeout(this.flushTimer);
   }
 }
 

@@ -92,7 +92,13 @@ export class Progress {
    */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
     if (this.state === 'replicate') {
-      if (rejected <= this.match) return false;
+      if (rejected < this.match) return false;
+      if (rejected === this.match) {
+        // The follower rejects the entry it acknowledged: it lost its tail (a disk that broke
+        // its promise, or a WAL repaired at restart). Believe it and probe from what it has,
+        // or it would never catch up.
+        this.match = Math.min(this.match, matchHint);
+      }
       this.next = this.match + 1;
       return true;
     }

@@ -30,7 +30,7 @@ usage: picokube store --id N --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT --data-
   --tick-ms MS             Raft tick (default 25)
   --election-ticks N       election timeout in ticks, randomized up to twice that (default 12)
   --heartbeat-ticks N      heartbeat interval in ticks (default 2)
-  --snapshot-count N       applied entries between snapshots (default 10000)
+  --snapshot-count N       applied entries between snapshots (default 100000, as etcd)
   --snapshot-catchup-entries N
                            entries kept behind a snapshot for slow followers (default 5000)
   --max-peer-frame-bytes N largest peer frame accepted; bigger ones close the link (default 64 MiB)
@@ -77,7 +77,7 @@ export async function main(argv: string[]): Promise<void> {
       'tick-ms': { type: 'string', default: '25' },
       'election-ticks': { type: 'string', default: '12' },
       'heartbeat-ticks': { type: 'string', default: '2' },
-      'snapshot-count': { type: 'string', default: '10000' },
+      'snapshot-count': { type: 'string', default: '100000' },
       'snapshot-catchup-entries': { type: 'string', default: '5000' },
       'log-level': { type: 'string', default: 'info' },
       'max-peer-frame-bytes': { type: 'string', default: String(64 * 1024 * 1024) },

@@ -277,8 +277,7 @@ function snapshotOf(value: unknown, path: string): Snapshot {
 /**
  * One message. Besides field types, checks what the core takes for granted of an AppendEntries:
  * its entries follow `index` one by one, with terms that never decrease (starting from `logTerm`).
- * A snapshot message
- * carries a snapshot.
+ * A snapshot message carries a snapshot.
  */
 function messageOf(value: unknown, path: string): Message {
   const m = record(value, path);

@@ -11,9 +11,11 @@ import { FRAME_BYTES_MAX_DEFAULT } from './codec.js';
  * - `send` never blocks and never throws. Messages are queued per peer and written on a later
  *   turn of the event loop, all messages queued for a peer in that turn in one frame (batching;
  *   a batch over the frame size limit goes out as several frames).
- * - Delivery is at most once and, per ordered pair of replicas, in send order: a message may be
- *   lost (queue overflow, a link that breaks with it in flight) but never duplicated or
- *   reordered by the transport. Raft tolerates the loss; it must not be told a loss is a success.
+ * - Delivery is at most once and, on a link, in send order: a message may be lost (queue
+ *   overflow, a link that breaks with it in flight) but is never duplicated, and messages from A
+ *   to B arrive in the order A sent them while the link stays up (across a reconnect, what was in
+ *   flight may be lost; what was queued still goes out in order). Raft tolerates loss and
+ *   reordering; the transport never reports a lost message as delivered.
  * - Each peer's queue is bounded by count and bytes (`TransportLimits`). While a peer cannot be
  *   reached its messages wait in that queue; when it is full, the oldest messages that are not
  *   snapshots are dropped (and counted), then the oldest snapshots if it must.

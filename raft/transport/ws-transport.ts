@@ -1,11 +1,12 @@
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
-import WebSocket, { WebSocketServer } from 'ws';
+import WebSocket from 'ws';
 import type { Message, NodeId } from '../core/types.js';
 import { Backoff } from './backoff.js';
 import { encodeFrame, FRAME_VERSION } from './codec.js';
 import { CLOSE_CODES, HANDSHAKE_TIMEOUT_MS_DEFAULT, type HandshakeIdentity } from './handshake.js';
 import { Outbox } from './outbox.js';
+import { PeerListener } from './peer-listener.js';
 import type { MessageHandler, PeerStats, Transport, TransportLimits, TransportStats, UnreachableHandler } from './transport.js';
 import { transportLimits } from './transport.js';
 import { type AuthFailureReason, TransportCounters } from './transport-stats.js';
@@ -79,7 +80,7 @@ export class WsTransport implements Transport {
   private readonly peers = new Map<NodeId, Peer>();
   private readonly pending = new Set<WsConnection>();
   private readonly handlers: MessageHandler[] = [];
-  private server: WebSocketServer | undefined;
+  private listener: PeerListener | undefined;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
   private closing: Promise<void> | undefined;
 
@@ -105,24 +106,26 @@ export class WsTransport implements Transport {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new Error(`transport ${this.id}: start() called when ${this.state}`);
     this.state = 'starting';
-    const server = new WebSocketServer({
+    const listener = new PeerListener({
       host: this.options.host ?? '127.0.0.1',
       port: this.options.port ?? 0,
-      maxPayload: this.limits.frameBytesMax,
-      perMessageDeflate: false,
+      frameBytesMax: this.limits.frameBytesMax,
+      upgradeTimeoutMs: this.settings.handshakeTimeoutMs,
+      logger: this.log,
+      onConnection: (ws) => this.accept(ws),
     });
-    this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('listening', resolve);
-      server.once('error', reject);
-    }).catch((err: unknown) => {
+    this.listener = listener;
+    try {
+      await listener.listen();
+    } catch (err) {
       this.state = 'closed';
-      server.close();
+      await listener.close();
       throw err;
-    });
-    server.on('error', (err) => this.log.error({ err: err.message }, 'peer listener error'));
-    server.on('connection', (ws) => this.accept(ws));
-    if (this.state !== 'starting') return; // closed while binding
+    }
+    if (this.state !== 'starting') {
+      await listener.close(); // close() was called while binding
+      return;
+    }
     this.state = 'started';
     const { port } = this.address();
     this.log.info({ port }, 'listening for peers');
@@ -131,9 +134,8 @@ export class WsTransport implements Transport {
 
   /** Where peers reach this replica; only after `start()`. */
   address(): { readonly host: string; readonly port: number } {
-    const addr = this.server?.address();
-    if (!addr || typeof addr === 'string') throw new Error(`transport ${this.id} is not listening`);
-    return { host: addr.address, port: addr.port };
+    if (!this.listener) throw new Error(`transport ${this.id} is not listening`);
+    return this.listener.address();
   }
 
   send(msgs: readonly Message[]): void {
@@ -202,15 +204,8 @@ export class WsTransport implements Transport {
       if (peer.dialing) conns.push(peer.dialing);
     }
     for (const conn of conns) conn.close(CLOSE_CODES.goingAway, 'replica shutting down');
-    const server = this.server;
-    const serverClosed = server
-      ? new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Sockets closed before any handshake began (busy refusals) are not ours to track.
-          for (const ws of server.clients) ws.terminate();
-        })
-      : Promise.resolve();
-    await Promise.all([...conns.map((c) => c.done), serverClosed]);
+    await Promise.all(conns.map((c) => c.done));
+    await this.listener?.close();
     this.log.info('peer transport closed');
   }
 

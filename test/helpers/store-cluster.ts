@@ -79,10 +79,27 @@ export class StoreCluster {
     return c;
   }
 
+  /** Starts every replica and waits for a leader; on failure ends them all and says why. */
   async launch(): Promise<void> {
     for (const r of this.replicas) this.spawn(r);
-    await this.waitForLeader();
+    try {
+      await this.waitForLeader(60_000);
+    } catch (e) {
+      const tails = this.replicas.map((r) => `--- replica ${r.id} (exit ${r.proc?.exitCode ?? 'running'}):\n${this.tail(r)}`).join('\n');
+      await this.stop(true);
+      throw new Error(`${(e as Error).message}\n${tails}\n(logs kept in ${this.dir})`);
+    }
   }
+
+  private tail(r: ReplicaProc): string {
+    try {
+      return readFileSync(r.logFile, 'utf8').split('\n').slice(-6).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  }
+
+  private readonly statusClients = new Map<string, WsStoreClient>();
 
   private extraArgs: string[] = [];
 
@@ -144,13 +161,15 @@ export class StoreCluster {
     return c;
   }
 
+  /** One replica's own status, through a client kept for the purpose (reconnecting as replicas come and go). */
   async statusOf(id: number): Promise<StoreStatus> {
-    const c = new WsStoreClient({ endpoints: [`127.0.0.1:${this.replica(id).clientPort}`] });
-    try {
-      return await c.callOn<StoreStatus>(`127.0.0.1:${this.replica(id).clientPort}`, { op: 'status' }, 2000);
-    } finally {
-      await c.close();
+    const address = `127.0.0.1:${this.replica(id).clientPort}`;
+    let c = this.statusClients.get(address);
+    if (!c) {
+      c = new WsStoreClient({ endpoints: [address] });
+      this.statusClients.set(address, c);
     }
+    return c.callOn<StoreStatus>(address, { op: 'status' }, 5000);
   }
 
   /** Waits until the running replicas agree on one leader; returns its id. */
@@ -187,6 +206,8 @@ export class StoreCluster {
   async stop(keepDir = false): Promise<void> {
     for (const c of this.clients) await c.close();
     this.clients = [];
+    for (const c of this.statusClients.values()) await c.close();
+    this.statusClients.clear();
     await Promise.all(this.replicas.map((r) => this.kill(r)));
     if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
   }

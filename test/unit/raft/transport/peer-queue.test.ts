@@ -117,7 +117,7 @@ t.test('taken messages come out in the order they were pushed', async (t) => {
   fc.assert(
     fc.property(fc.array(fc.integer({ min: 1, max: 50 }), { maxLength: 100 }), fc.integer({ min: 1, max: 300 }), (sizes, budget) => {
       const q = new PeerQueue(1000, 100_000);
-      sizes.forEach((size, i) => q.push(numbered(1, 2, i + 1), size));
+      for (const [i, size] of sizes.entries()) q.push(numbered(1, 2, i + 1), size);
       const out: number[] = [];
       for (let batch = q.take(budget); batch.length > 0; batch = q.take(budget)) out.push(...seqs(batch));
       return out.every((seq, i) => seq === i + 1) && out.length === sizes.length;

@@ -7,7 +7,7 @@ export const silentLogger = pino({ level: 'silent' });
 export const bytes = (...values: number[]): Uint8Array => new Uint8Array(values);
 
 /** Waits until `condition` holds, checking often; fails with `what` after a generous deadline. */
-export async function pollUntil(condition: () => boolean, what: string, deadlineMs = 20_000): Promise<void> {
+export async function pollUntil(condition: () => boolean, what: string, deadlineMs = 60_000): Promise<void> {
   const until = Date.now() + deadlineMs;
   while (!condition()) {
     if (Date.now() > until) throw new Error(`timed out waiting until ${what}`);
