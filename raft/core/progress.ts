@@ -91,14 +91,14 @@ export class Progress {
    * at most up to `matchHint`. Returns false when the rejection is stale and must be ignored.
    */
   maybeDecrTo(rejected: number, matchHint: number): boolean {
+    if (rejected === this.match && matchHint < this.match) {
+      // The follower rejects the entry it acknowledged: it lost its tail (a disk that broke its
+      // promise, or a WAL tail repaired at restart). Believe it and go back to what it has, or
+      // it would never catch up. The commit index never moves back, so this is safe.
+      this.match = matchHint;
+    }
     if (this.state === 'replicate') {
       if (rejected < this.match) return false;
-      if (rejected === this.match) {
-        // The follower rejects the entry it acknowledged: it lost its tail (a disk that broke
-        // its promise, or a WAL repaired at restart). Believe it and probe from what it has,
-        // or it would never catch up.
-        this.match = Math.min(this.match, matchHint);
-      }
       this.next = this.match + 1;
       return true;
     }
