@@ -5,6 +5,7 @@ import type { DeleteResult, KeyRangeOptions, PutResult, RangeOptions, RangeResul
 import type { WatchResponse } from '../kv/watch-hub.js';
 import { type ServerFrame, decodeServerFrame, encodeFrame } from './protocol.js';
 import { AsyncQueue } from './async-queue.js';
+import { sendCorked } from './cork.js';
 import { StoreError, type StoreClient, type StoreStatus, type StoreWatch, type StoreWatchOptions, type WatchBatch } from './store-client.js';
 
 export interface WsStoreClientOptions {
@@ -167,7 +168,7 @@ export class WsStoreClient implements StoreClient {
 
   private send(c: Conn, frame: Record<string, unknown>): boolean {
     if (!c.open || !c.ws) return false;
-    c.ws.send(encodeFrame(frame));
+    sendCorked(c.ws, encodeFrame(frame));
     return true;
   }
 

@@ -6,6 +6,7 @@ import { StoreError } from '../client/store-client.js';
 import { CLIENT_FRAME_BYTES_MAX, type ClientRequest, ProtocolError, type WireError, decodeRequest, encodeFrame } from '../client/protocol.js';
 import { parseCommand } from '../kv/commands.js';
 import { KvError, toErrorData } from '../kv/errors.js';
+import { sendCorked } from '../client/cork.js';
 import type { WatchResponse } from '../kv/watch-hub.js';
 import type { ReplicaMetrics } from './metrics.js';
 import type { Replica } from './replica.js';
@@ -126,7 +127,7 @@ export class ClientEndpoint {
         const sink = {
           send: (resp: WatchResponse): boolean => {
             if (ws.readyState !== WebSocket.OPEN) return true;
-            ws.send(encodeFrame({ w: resp.watchId, r: resp }));
+            sendCorked(ws, encodeFrame({ w: resp.watchId, r: resp }));
             if (resp.kind === 'cancelled') {
               const t = watches.get(resp.watchId);
               if (t) clearInterval(t);
@@ -219,7 +220,7 @@ function toBytes(data: WebSocket.RawData): Uint8Array {
 }
 
 function send(ws: WebSocket, frame: unknown): void {
-  if (ws.readyState === WebSocket.OPEN) ws.send(encodeFrame(frame));
+  if (ws.readyState === WebSocket.OPEN) sendCorked(ws, encodeFrame(frame));
 }
 
 function toWireError(e: unknown): WireError {
