@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<void> {
   process.stdout.write(
     `picokube store: 3 replicas starting, data and logs in ${dir}\n` +
       `  export PICOKUBE_STORE_ENDPOINTS=${ids.map((id) => `127.0.0.1:${clientPort(id)}`).join(',')}\n` +
-      '  npx picokube storectl endpoint status\n' +
+      '  npm run -s picokube -- storectl endpoint status\n' +
       'Ctrl-C stops them.\n',
   );
   const stop = (): void => {
