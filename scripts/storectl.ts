@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WsStoreClient } from '../raft/client/ws-store-client.js';
 import type { StoreStatus } from '../raft/client/store-client.js';

@@ -16,7 +16,6 @@ import type { StoreErrorCode, StoreStatus } from './store-client.js';
  * Writes carry a `command` whose `requestId` the state machine deduplicates: a client may retry
  * a write on another replica after a failover and it still applies once.
  */
-export const PROTOCOL_VERSION = 1;
 export const CLIENT_FRAME_BYTES_MAX = 4 * 1024 * 1024;
 
 export type ClientRequest =

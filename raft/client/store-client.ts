@@ -1,4 +1,5 @@
 import type { CommandResult } from '../kv/command-results.js';
+import type { KvErrorCode } from '../kv/errors.js';
 import type { Revision } from '../kv/revision.js';
 import type { DeleteResult, KeyRangeOptions, KeyValue, KvEvent, PutResult, RangeOptions, RangeResult, TxnRequest, TxnResult } from '../kv/types.js';
 
@@ -73,22 +74,8 @@ export interface StoreStatus {
   readonly members: readonly MemberStatus[];
 }
 
-export type StoreErrorCode =
-  | 'NotLeader'
-  | 'NoLeader'
-  | 'Unavailable'
-  | 'Timeout'
-  | 'Compacted'
-  | 'FutureRevision'
-  | 'DuplicateKeyInTxn'
-  | 'LeaseNotFound'
-  | 'LeaseExists'
-  | 'InvalidRequest'
-  | 'MalformedCommand'
-  | 'MalformedSnapshot'
-  | 'TooLarge'
-  | 'Closed'
-  | 'Internal';
+/** The state machine's request errors (raft/kv/errors.ts), and those of getting a request to it. */
+export type StoreErrorCode = KvErrorCode | 'NotLeader' | 'NoLeader' | 'Unavailable' | 'Timeout' | 'TooLarge' | 'Closed' | 'Internal';
 
 /** The one error type of the store client; `code` says what to do about it. */
 export class StoreError extends Error {

@@ -86,7 +86,7 @@ export class WsStoreClient implements StoreClient {
       c.retryMs = 50;
       this.send(c, { id: -1, op: 'status' });
       this.flushWaiting();
-      for (const w of this.orphanWatches()) w.restart();
+      for (const w of [...this.watchesWithoutConn]) w.restart();
     });
     ws.on('message', (data: Buffer) => {
       let frame: ServerFrame;
@@ -170,10 +170,6 @@ export class WsStoreClient implements StoreClient {
     if (!c.open || !c.ws) return false;
     sendCorked(c.ws, encodeFrame(frame));
     return true;
-  }
-
-  private orphanWatches(): ClientWatch[] {
-    return [...this.watchesWithoutConn];
   }
 
   private readonly watchesWithoutConn = new Set<ClientWatch>();
@@ -467,7 +463,7 @@ class ClientWatch implements StoreWatch {
     this.conn = undefined;
     this.generation++;
     const { fromRevision: _from, ...rest } = this.options;
-    this.client.startWatch(this, { op: 'watch', key: this.key, options: { ...rest, startRevision: this.next ?? 0 }, gen: this.generation });
+    this.client.startWatch(this, { op: 'watch', key: this.key, options: { ...rest, startRevision: this.next ?? 0 } });
   }
 
   attach(c: Conn, watchId: number): boolean {

@@ -1,6 +1,6 @@
 import { CompactedError, UnavailableError, invariant } from './errors.js';
 import { UnstableLog } from './log-unstable.js';
-import { type Storage, entryBytes, limitBytes } from './storage.js';
+import { type Storage, limitBytes } from './storage.js';
 import type { Entry, Snapshot } from './types.js';
 
 /**
@@ -209,4 +209,3 @@ export class RaftLog {
   }
 }
 
-export { entryBytes };

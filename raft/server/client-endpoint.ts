@@ -123,7 +123,6 @@ export class ClientEndpoint {
       }
       case 'watch': {
         if (typeof req.key !== 'string') throw new StoreError('InvalidRequest', 'watch needs a string key');
-        let watchId = 0;
         const sink = {
           send: (resp: WatchResponse): boolean => {
             if (ws.readyState !== WebSocket.OPEN) return true;
@@ -148,7 +147,7 @@ export class ClientEndpoint {
             return false;
           },
         };
-        watchId = r.hub.watch(req.key, req.options ?? {}, sink);
+        const watchId = r.hub.watch(req.key, req.options ?? {}, sink);
         if (!watches.has(watchId)) watches.set(watchId, undefined);
         return { watchId };
       }

@@ -35,9 +35,11 @@ export interface ReplicaConfig {
   readonly maxUncommittedBytes?: number;
 }
 
+/** A proposal waiting to be applied; it was ours only if the entry at its index has its term. */
 interface ProposalWaiter {
   readonly term: number;
-  resolve(outcome: ApplyOutcome): void;
+  /** With the command's outcome, or undefined for a membership change. */
+  resolve(outcome: ApplyOutcome | undefined): void;
   reject(e: Error): void;
 }
 
@@ -206,7 +208,6 @@ export class Replica {
     this.node.advance(rd);
     this.reads.onApplied();
     if (rd.softState) this.onSoftState();
-    this.cfg.metrics?.observe(this);
     this.maybeSnapshot();
   }
 
@@ -235,34 +236,28 @@ export class Replica {
   private applyEntry(e: Entry): void {
     if (e.index <= this.appliedIndex) return;
     this.appliedIndex = e.index;
+    let waiter = this.waiters.get(e.index);
+    if (waiter) {
+      this.waiters.delete(e.index);
+      if (waiter.term !== e.term) {
+        waiter.reject(new StoreError('Unavailable', 'the write was lost to a leader change; retry it (it applies at most once)'));
+        waiter = undefined;
+      }
+    }
     if (e.type === 'confChange') {
       this.applyConfChange(e);
+      waiter?.resolve(undefined);
       return;
     }
-    const waiter = this.waiters.get(e.index);
-    if (e.data.byteLength === 0) {
-      if (waiter) this.lose(e.index, waiter);
-      return;
-    }
+    if (e.data.byteLength === 0) return;
     const outcome = applyEncoded(this.store, e.data);
     if (outcome.ok && this.isLeader) {
       const r = outcome.result;
       if (r.t === 'leaseGrant' || r.t === 'leaseKeepAlive') this.leases.renew(r.id, r.ttlSeconds, Date.now());
       else if (r.t === 'leaseRevoke') this.leases.forget(r.id);
     }
-    if (waiter) {
-      this.waiters.delete(e.index);
-      if (waiter.term === e.term) waiter.resolve(outcome);
-      else this.lose(e.index, waiter);
-    }
+    waiter?.resolve(outcome);
   }
-
-  private lose(index: number, w: ProposalWaiter): void {
-    this.waiters.delete(index);
-    w.reject(new StoreError('Unavailable', 'the write was lost to a leader change; retry it (it applies at most once)'));
-  }
-
-  private confWaiters = new Map<number, ProposalWaiter>();
 
   private applyConfChange(e: Entry): void {
     const cc = decodeConfChange(e.data);
@@ -280,11 +275,6 @@ export class Replica {
       if (m?.peerAddress) this.cfg.transport.addPeer(cc.nodeId, m.peerAddress);
     }
     this.cfg.logger.info({ change: cc.type, member: cc.nodeId, voters: conf.voters, learners: conf.learners }, 'membership changed');
-    const w = this.confWaiters.get(e.index);
-    if (w) {
-      this.confWaiters.delete(e.index);
-      w.resolve({ ok: true, duplicate: false, result: { t: 'compact', revision: this.store.revision, compactRevision: this.store.compactRevision } });
-    }
     if (cc.type === 'remove' && cc.nodeId === this.id) for (const f of this.removedListeners) f();
   }
 
@@ -339,7 +329,13 @@ export class Replica {
     }
     this.cfg.metrics?.proposals.inc();
     this.kick();
-    return new Promise((resolve, reject) => this.waiters.set(pos.index, { term: pos.term, resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.waiters.set(pos.index, {
+        term: pos.term,
+        resolve: (outcome) => (outcome ? resolve(outcome) : reject(new StoreError('Internal', 'a write was applied as a membership change'))),
+        reject,
+      }),
+    );
   }
 
   private proposeInternal(command: Command): void {
@@ -364,7 +360,7 @@ export class Replica {
       throw e;
     }
     this.kick();
-    return new Promise((resolve, reject) => this.confWaiters.set(pos.index, { term: pos.term, resolve: () => resolve(), reject }));
+    return new Promise((resolve, reject) => this.waiters.set(pos.index, { term: pos.term, resolve: () => resolve(), reject }));
   }
 
   memberAdd(id: NodeId, peerAddress: string, clientAddress: string, learner: boolean): Promise<void> {
@@ -412,7 +408,6 @@ export class Replica {
     const err = new StoreError('Closed', 'replica is shutting down');
     this.reads.close(err);
     for (const w of this.waiters.values()) w.reject(err);
-    for (const w of this.confWaiters.values()) w.reject(err);
     this.waiters.clear();
     this.hub.close();
   }

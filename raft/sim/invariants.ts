@@ -36,7 +36,6 @@ export class Invariants {
   private readonly commitByTerm = new Map<number, number>();
   /** Index → the term of the entry committed there. */
   private readonly committedTerms = new Map<number, number>();
-  maxAppliedIndex = 0;
 
   private fail(message: string): void {
     if (this.violations.length < 20) this.violations.push(message);
@@ -121,7 +120,6 @@ export class Invariants {
     const rec = this.applied.get(e.index);
     if (!rec) {
       this.applied.set(e.index, { term: e.term, key });
-      if (e.index > this.maxAppliedIndex) this.maxAppliedIndex = e.index;
     } else if (rec.term !== e.term || rec.key !== key) {
       this.fail(`state machine safety: node ${id} applied term ${e.term} at index ${e.index}, another replica applied term ${rec.term}`);
     }

@@ -131,7 +131,7 @@ export class Simulator {
   private lastLeaderKey = '';
   private crashedLeaderAt: number | undefined;
   private crashedLeaderId: NodeId = 0;
-  private operator: { phase: 'idle' } | { phase: 'adding' | 'promoting'; node: NodeId; since: number } | { phase: 'removing'; node: NodeId; victim: NodeId; since: number } = { phase: 'idle' };
+  private operator: { phase: 'idle' } | { phase: 'adding' | 'promoting'; node: NodeId } | { phase: 'removing'; node: NodeId; victim: NodeId } = { phase: 'idle' };
   readonly stats: SimStats = {
     events: 0,
     messagesSent: 0,
@@ -573,7 +573,7 @@ export class Simulator {
           if (this.healed) return;
           const id = this.nextNodeId++;
           this.addSlot(id, new MemoryStorage());
-          this.operator = { phase: 'adding', node: id, since: this.now };
+          this.operator = { phase: 'adding', node: id };
           this.trace.add(this.now, `operator: add learner ${id}`);
           leader.replica?.node.proposeConfChange({ type: 'addLearner', nodeId: id });
           return;
@@ -585,7 +585,7 @@ export class Simulator {
           }
           const pr = raft.prs.get(op.node);
           if (pr && pr.match + 20 >= raft.log.committed) {
-            this.operator = { phase: 'promoting', node: op.node, since: this.now };
+            this.operator = { phase: 'promoting', node: op.node };
             this.trace.add(this.now, `operator: promote ${op.node}`);
             leader.replica?.node.proposeConfChange({ type: 'addVoter', nodeId: op.node });
           }
@@ -598,7 +598,7 @@ export class Simulator {
           }
           const candidates = conf.voters.filter((v) => v !== op.node);
           const victim = candidates[this.rng.int(candidates.length)] as NodeId;
-          this.operator = { phase: 'removing', node: op.node, victim, since: this.now };
+          this.operator = { phase: 'removing', node: op.node, victim };
           this.trace.add(this.now, `operator: remove ${victim}`);
           leader.replica?.node.proposeConfChange({ type: 'remove', nodeId: victim });
           return;

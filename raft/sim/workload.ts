@@ -44,14 +44,13 @@ export class SimClient {
   private readonly lastSeen = new Map<string, string | null>();
   readonly history: KvOperation[] = [];
   succeeded = 0;
-  succeededSince = new Map<number, number>();
   stopped = false;
 
   constructor(
     readonly id: number,
     private readonly rng: Rng,
     private readonly opts: WorkloadOptions,
-    private members: () => readonly NodeId[],
+    private readonly members: () => readonly NodeId[],
   ) {
     this.leaderGuess = 0;
   }
@@ -86,7 +85,7 @@ export class SimClient {
   private attempt(now: number): ClientAction[] {
     const op = this.current;
     if (!op) return [];
-    if (now >= op.deadline) return this.giveUp(now);
+    if (now >= op.deadline) return this.giveUp();
     op.attempt++;
     const to = this.target(op.input.op === 'get');
     const request: ClientRequest =
@@ -139,7 +138,7 @@ export class SimClient {
     return [{ kind: 'wake', afterMs: this.opts.thinkMs, token: -1 }];
   }
 
-  private giveUp(now: number): ClientAction[] {
+  private giveUp(): ClientAction[] {
     const op = this.current;
     if (!op) return [];
     // A read that never answered changed nothing; a write might have, at any time after its call.
@@ -155,9 +154,5 @@ export class SimClient {
     const op = this.current;
     if (op?.mayHaveApplied) this.history.push({ clientId: this.id, input: op.input, call: op.call, return: null, output: null });
     this.current = undefined;
-  }
-
-  setMembers(members: () => readonly NodeId[]): void {
-    this.members = members;
   }
 }

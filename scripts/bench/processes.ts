@@ -101,7 +101,7 @@ export function machineBusyCpuSeconds(): number {
 }
 
 /** Polls `check` until it returns something other than undefined/false, or throws after `timeoutMs`. */
-export async function pollUntil<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 30_000, everyMs = 50): Promise<T> {
+export async function pollUntil<T>(what: string, check: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 30_000, everyMs = 50): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

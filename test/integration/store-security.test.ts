@@ -17,8 +17,8 @@ function blast(url: string, frames: (Buffer | string)[]): Promise<void> {
   return new Promise((resolve) => {
     const ws = new WebSocket(url);
     ws.on('open', () => {
-      for (const f of frames) ws.send(f);
-      setTimeout(() => ws.close(), 200);
+      // Close once the last frame is handed to the socket (the server may close first).
+      frames.forEach((f, i) => ws.send(f, () => i === frames.length - 1 && ws.close()));
     });
     ws.on('error', () => resolve());
     ws.on('close', () => resolve());
