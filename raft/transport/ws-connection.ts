@@ -129,7 +129,7 @@ export class WsConnection {
       this.ws.terminate();
       return;
     }
-    this.ws.close(code, reason.slice(0, 120));
+    this.ws.close(code, closeReason(reason));
     this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS);
   }
 
@@ -257,3 +257,14 @@ function bytesOf(data: WebSocket.RawData): Uint8Array {
   return data;
 }
 
+/** RFC 6455 allows a close reason of at most 123 bytes of UTF-8; ws throws on a longer one. */
+const CLOSE_REASON_BYTES_MAX = 123;
+
+/** The reason cut to fit a close frame, never mid-character (a peer's garbage may be in it). */
+export function closeReason(reason: string): string {
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.byteLength <= CLOSE_REASON_BYTES_MAX) return reason;
+  let end = CLOSE_REASON_BYTES_MAX;
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--; // back off continuation bytes
+  return bytes.subarray(0, end).toString('utf8');
+}

@@ -4,9 +4,11 @@ import { Registry } from 'prom-client';
 import type { Test } from 'tap';
 import t from 'tap';
 import WebSocket from 'ws';
+import { pack } from 'msgpackr';
 import type { Message, NodeId } from '../../../../raft/core/types.js';
 import { decodeFrame, encodeFrame, type Frame, FRAME_VERSION } from '../../../../raft/transport/codec.js';
 import { CLOSE_CODES, DialerHandshake } from '../../../../raft/transport/handshake.js';
+import { closeReason } from '../../../../raft/transport/ws-connection.js';
 import { WsTransport, type WsTransportOptions } from '../../../../raft/transport/ws-transport.js';
 import { CLUSTER_ID, SECRET } from './transport-cluster.js';
 import { numbered, pollUntil, silentLogger } from './transport-fixtures.js';
@@ -177,6 +179,30 @@ t.test('random bytes on the peer port are dropped and counted, and the transport
   await text.waitClosed();
   t.equal(r2.transport.stats().malformedFrames, 2, 'a text message is malformed too');
   await stillWorks(r1, 1, r2, 2, 7);
+});
+
+t.test('garbage whose error text is long multi-byte UTF-8 still closes cleanly (the close reason is cut to 123 bytes)', async (t) => {
+  const r1 = await replica(t, 1);
+  const r2 = await replica(t, 2);
+  link(r1, 1, r2, 2);
+  // msgpackr quotes what it read in its error; 100 two-byte characters and a trailing byte make
+  // a message far over the 123 bytes a close frame may carry. ws throws on a longer reason,
+  // which once crashed the replica.
+  const raw = await RawClient.connect(t, r2.url);
+  raw.send(new Uint8Array(Buffer.concat([pack('é'.repeat(100)), Buffer.from([0xc0])])));
+  const { code, reason } = await raw.waitClosed();
+  t.equal(code, CLOSE_CODES.protocol);
+  t.ok(Buffer.byteLength(reason) <= 123, 'the reason fits a close frame');
+  t.match(reason, /malformed peer frame/);
+  await stillWorks(r1, 1, r2, 2, 9);
+});
+
+t.test('closeReason keeps short reasons and cuts long ones on a character boundary', async (t) => {
+  t.equal(closeReason('bye'), 'bye');
+  const cut = closeReason('x' + '€'.repeat(60));
+  t.ok(Buffer.byteLength(cut) <= 123);
+  t.equal(cut, 'x' + '€'.repeat(40), 'three-byte characters are never split');
+  t.equal(closeReason('a'.repeat(200)).length, 123);
 });
 
 t.test('an oversized frame is refused before decoding, counted, and the transport keeps working', async (t) => {
