@@ -1,18 +1,26 @@
 /**
  * The picokube command: one entry point, a subcommand per process or tool.
+ *   picokube up ...         start a local cluster (store replicas, apiserver); npm start
+ *   picokube down ...       stop it
+ *   picokube status ...     what runs of it
+ *   picokube apiserver ...  the Kubernetes API server (apiserver/)
  *   picokube store ...      one store replica (raft/server)
  *   picokube storectl ...   the store's command-line client, like etcdctl
  */
 const [command, ...rest] = process.argv.slice(2);
 
 const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<void> }>> = {
+  up: () => import('./launcher/up.js'),
+  down: () => import('./launcher/down.js'),
+  status: () => import('./launcher/status.js'),
+  apiserver: () => import('../apiserver/main.js'),
   store: () => import('../raft/server/main.js'),
   storectl: () => import('./storectl.js'),
 };
 
 const load = command ? commands[command] : undefined;
 if (!load) {
-  process.stdout.write(`usage: picokube <command> [--help]\n\ncommands:\n  store      run one replica of the replicated store\n  storectl   talk to the store (put, get, del, txn, watch, lease, member, snapshot, endpoint status)\n`);
+  process.stdout.write(`usage: picokube <command> [--help]\n\ncommands:\n  up         start a local cluster in .picokube/ (or --dir), kubeconfig included\n  down       stop the local cluster\n  status     show what runs of the local cluster\n  apiserver  run the Kubernetes API server over the store\n  store      run one replica of the replicated store\n  storectl   talk to the store (put, get, del, txn, watch, lease, member, snapshot, endpoint status)\n`);
   process.exit(command === undefined || command === '--help' || command === 'help' ? 0 : 2);
 } else {
   const mod = await load();

@@ -1,0 +1,17 @@
+import type { ResourceDef } from '../registry/types.js';
+import { forbidden, notFound } from '../status.js';
+import type { ApiContext } from './context.js';
+
+/**
+ * kube's NamespaceLifecycle admission: a namespaced object can only be created in a namespace
+ * that exists and is not being deleted.
+ */
+export async function checkNamespaceAccepts(ctx: ApiContext, def: ResourceDef, namespace: string, name: string): Promise<void> {
+  const nsDef = ctx.registry.byKind('', 'Namespace');
+  if (!nsDef) return;
+  const ns = ctx.caches.forResource(nsDef)?.get(ctx.objects.key(nsDef, undefined, namespace)) ?? (await ctx.objects.find(nsDef, undefined, namespace));
+  if (!ns) throw notFound(nsDef, namespace);
+  if (ns.metadata.deletionTimestamp !== undefined || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
+    throw forbidden(def, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+  }
+}

@@ -1,0 +1,148 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { KubeObject } from '../../kube/object.js';
+import type { ResourceDef } from '../registry/types.js';
+import { ApiError, alreadyExists, badRequest, conflict, MODIFIED_CONFLICT } from '../status.js';
+import { checkFields } from '../strategy/field-validation.js';
+import { checkBodyIdentity, prepareCreate, prepareUpdate, readyToVanish, sameObject, type UpdateTarget } from '../strategy/object-lifecycle.js';
+import { decodeObjectBody, decodePatchBody, patchTypeOf } from './body.js';
+import type { ApiContext } from './context.js';
+import { checkNamespaceAccepts } from './namespace-lifecycle.js';
+import { negotiate } from './negotiate.js';
+import { applyPatch } from './patch.js';
+import { type Query, queryDryRun, queryFieldValidation } from './query.js';
+import type { RequestInfo } from './request-info.js';
+import { rfc3339 } from '../time.js';
+import { addWarnings, sendObject } from './respond.js';
+
+/**
+ * POST, PUT and PATCH of a whole object (and, with `target: 'status'`, of its status). Each write
+ * is one conditional store txn (object-store.ts); `?dryRun=All` runs everything but that txn.
+ */
+
+/** generateName picks a random suffix; a taken name is retried a few times before 409. */
+const GENERATE_NAME_ATTEMPTS = 8;
+
+export async function handleCreate(ctx: ApiContext, def: ResourceDef, info: RequestInfo, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const q = req.query as Query;
+  const dryRun = queryDryRun(q);
+  const body = decodeObjectBody(req.headers['content-type'], req.body, ctx.protobuf);
+  const identified = checkBodyIdentity(def, body, info.namespace, undefined);
+  const { object, warnings } = checkFields(def, identified, queryFieldValidation(q), ctx.definitions);
+  if (def.namespaced) await checkNamespaceAccepts(ctx, def, object.metadata.namespace ?? '', object.metadata.name ?? object.metadata.generateName ?? '');
+  addWarnings(reply, warnings);
+  const generated = !object.metadata.name && !!object.metadata.generateName;
+  for (let attempt = 1; ; attempt++) {
+    const obj = prepareCreate(def, structuredClone(object), {
+      namespace: info.namespace,
+      uid: ctx.newUid(),
+      now: rfc3339Now(ctx),
+      nameSuffix: ctx.nameSuffix(),
+    });
+    if (dryRun) {
+      const existing = await ctx.objects.find(def, obj.metadata.namespace, obj.metadata.name ?? '');
+      if (existing) throw alreadyExists(def, obj.metadata.name ?? '');
+      return sendObject(reply, def, obj, 201, negotiate(req.headers.accept), ctx.nowMs());
+    }
+    try {
+      const created = await ctx.objects.create(def, obj);
+      return sendObject(reply, def, created, 201, negotiate(req.headers.accept), ctx.nowMs());
+    } catch (err) {
+      if (generated && err instanceof ApiError && err.status.reason === 'AlreadyExists' && attempt < GENERATE_NAME_ATTEMPTS) continue;
+      throw err;
+    }
+  }
+}
+
+export async function handleUpdate(ctx: ApiContext, def: ResourceDef, info: RequestInfo, req: FastifyRequest, reply: FastifyReply, target: UpdateTarget): Promise<FastifyReply> {
+  const q = req.query as Query;
+  const dryRun = queryDryRun(q);
+  const body = decodeObjectBody(req.headers['content-type'], req.body, ctx.protobuf);
+  const identified = checkBodyIdentity(def, body, info.namespace, info.name);
+  const { object, warnings } = checkFields(def, identified, queryFieldValidation(q), ctx.definitions);
+  addWarnings(reply, warnings);
+  const name = info.name ?? '';
+  object.metadata.name = name;
+  const current = await ctx.objects.get(def, info.namespace, name);
+  const sentVersion = object.metadata.resourceVersion;
+  if (sentVersion !== undefined && sentVersion !== '' && sentVersion !== current.metadata.resourceVersion) {
+    throw conflict(def, name, MODIFIED_CONFLICT);
+  }
+  const expected = Number(sentVersion || current.metadata.resourceVersion);
+  const next = prepareUpdate(def, object, current, target);
+  return commitUpdate(ctx, def, info, req, reply, current, next, expected, dryRun);
+}
+
+export async function handlePatch(ctx: ApiContext, def: ResourceDef, info: RequestInfo, req: FastifyRequest, reply: FastifyReply, target: UpdateTarget): Promise<FastifyReply> {
+  const q = req.query as Query;
+  const dryRun = queryDryRun(q);
+  const patchType = patchTypeOf(req.headers['content-type']);
+  const patch = decodePatchBody(patchType, req.body);
+  const mode = queryFieldValidation(q);
+  const name = info.name ?? '';
+  // Server-side apply of an absent object creates it (kubectl apply --server-side).
+  if (patchType === 'apply') {
+    const existing = await ctx.objects.find(def, info.namespace, name);
+    if (!existing) {
+      const identified = checkBodyIdentity(def, patch, info.namespace, info.name);
+      identified.metadata.name = name;
+      const { object, warnings } = checkFields(def, identified, mode, ctx.definitions);
+      addWarnings(reply, warnings);
+      if (def.namespaced) await checkNamespaceAccepts(ctx, def, info.namespace ?? '', name);
+      const obj = prepareCreate(def, object, { namespace: info.namespace, uid: ctx.newUid(), now: rfc3339Now(ctx), nameSuffix: ctx.nameSuffix() });
+      const created = dryRun ? obj : await ctx.objects.create(def, obj);
+      return sendObject(reply, def, created, 201, negotiate(req.headers.accept), ctx.nowMs());
+    }
+  }
+  // Patches apply to whatever is current, retried on conflict (kube's GuaranteedUpdate), unless
+  // the patch itself names a resourceVersion: then that version is a precondition.
+  for (let attempt = 1; ; attempt++) {
+    const current = await ctx.objects.get(def, info.namespace, name);
+    const patched = applyPatch(def, patchType, current, patch, ctx.definitions);
+    const sentVersion = (patched.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
+    if (sentVersion !== undefined && sentVersion !== current.metadata.resourceVersion) throw conflict(def, name, MODIFIED_CONFLICT);
+    const identified = checkBodyIdentity(def, patched, info.namespace, info.name);
+    const { object, warnings } = checkFields(def, identified, mode, ctx.definitions);
+    const next = prepareUpdate(def, object, current, target);
+    try {
+      const sent = await commitUpdate(ctx, def, info, req, reply, current, next, Number(current.metadata.resourceVersion), dryRun);
+      addWarnings(reply, warnings);
+      return sent;
+    } catch (err) {
+      if (err instanceof ApiError && err.status.reason === 'Conflict' && sentVersion === undefined && attempt < 16) continue;
+      throw err;
+    }
+  }
+}
+
+/** Writes `next` over `current` (or deletes it, if that removed its last finalizer while being deleted). */
+async function commitUpdate(
+  ctx: ApiContext,
+  def: ResourceDef,
+  info: RequestInfo,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  current: KubeObject,
+  next: KubeObject,
+  expectedRevision: number,
+  dryRun: boolean,
+): Promise<FastifyReply> {
+  const rep = negotiate(req.headers.accept);
+  next.metadata.resourceVersion = current.metadata.resourceVersion ?? '';
+  if (sameObject(next, current)) return sendObject(reply, def, current, 200, rep, ctx.nowMs());
+  if (dryRun) return sendObject(reply, def, next, 200, rep, ctx.nowMs());
+  if (readyToVanish(next)) {
+    const revision = await ctx.objects.delete(def, info.namespace, next.metadata.name ?? '', expectedRevision);
+    return sendObject(reply, def, { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } }, 200, rep, ctx.nowMs());
+  }
+  const updated = await ctx.objects.update(def, next, expectedRevision);
+  return sendObject(reply, def, updated, 200, rep, ctx.nowMs());
+}
+
+function rfc3339Now(ctx: ApiContext): string {
+  return rfc3339(ctx.nowMs());
+}
+
+export function requireName(info: RequestInfo): string {
+  if (!info.name) throw badRequest('a name is required');
+  return info.name;
+}

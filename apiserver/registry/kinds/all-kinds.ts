@@ -1,0 +1,40 @@
+import type { ResourceDef } from '../types.js';
+import { configMaps, secrets, serviceAccounts } from './config.js';
+import { daemonSets } from './daemonsets.js';
+import { deployments } from './deployments.js';
+import { endpointSlices, endpoints } from './endpoints.js';
+import { events } from './events.js';
+import { jobs } from './jobs.js';
+import { leases } from './leases.js';
+import { namespaces } from './namespaces.js';
+import { nodes } from './nodes.js';
+import { pods } from './pods.js';
+import { replicaSets } from './replicasets.js';
+import { replicationControllers } from './replicationcontrollers.js';
+import { services } from './services.js';
+import { statefulSets } from './statefulsets.js';
+import { persistentVolumeClaims, persistentVolumes, storageClasses } from './storage.js';
+
+/** Every kind picokube serves, one entry each, in kube's preferred group order (core, apps, batch, …). */
+export const allKinds: readonly ResourceDef[] = [
+  namespaces,
+  pods,
+  nodes,
+  services,
+  endpoints,
+  events,
+  configMaps,
+  secrets,
+  serviceAccounts,
+  replicationControllers,
+  persistentVolumes,
+  persistentVolumeClaims,
+  deployments,
+  replicaSets,
+  statefulSets,
+  daemonSets,
+  jobs,
+  storageClasses,
+  leases,
+  endpointSlices,
+];

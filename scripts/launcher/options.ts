@@ -1,0 +1,101 @@
+import { parseArgs } from 'node:util';
+
+/** A command line the launcher cannot act on; the message says what to fix. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export const DEFAULT_DIR = '.picokube';
+export const DEFAULT_STORE_PORTS: readonly number[] = [2379, 2389, 2399];
+export const DEFAULT_APISERVER_PORT = 6443;
+export const STORE_REPLICAS = 3;
+
+/**
+ * What `picokube up` was asked for. Ports are absent when not given on the command line, so that
+ * a directory's recorded ports (cluster.json) win over the defaults on a restart.
+ */
+export interface UpOptions {
+  readonly dir: string;
+  readonly detach: boolean;
+  readonly apiserverPort?: number;
+  readonly storePorts?: readonly number[];
+  readonly logLevel: string;
+  readonly help: boolean;
+}
+
+/** What `picokube down` and `picokube status` were asked for. */
+export interface DirOptions {
+  readonly dir: string;
+  readonly help: boolean;
+}
+
+const LOG_LEVELS = new Set(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+/** parseArgs, with its complaints (unknown flag, missing value) as UsageErrors. */
+function parse<T>(run: () => T): T {
+  try {
+    return run();
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export function parsePort(text: string, flag: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new UsageError(`${flag}: expected a port number, got '${text}'`);
+  const port = Number(text);
+  if (port < 1 || port > 65535) throw new UsageError(`${flag}: port ${port} is outside 1-65535`);
+  return port;
+}
+
+/** `A,B,C`: one client port per store replica; each replica's peer port is its client port + 1. */
+export function parseStorePorts(text: string): number[] {
+  const ports = text.split(',').map((p) => parsePort(p, '--store-ports'));
+  if (ports.length !== STORE_REPLICAS) throw new UsageError(`--store-ports: expected ${STORE_REPLICAS} ports (one per store replica), got ${ports.length}`);
+  return ports;
+}
+
+export function parseUpOptions(argv: string[]): UpOptions {
+  const { values: v } = parse(() =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        dir: { type: 'string', default: DEFAULT_DIR },
+        detach: { type: 'boolean', short: 'd', default: false },
+        'apiserver-port': { type: 'string' },
+        'store-ports': { type: 'string' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }),
+  );
+  const logLevel = v['log-level'];
+  if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: expected one of ${[...LOG_LEVELS].join(', ')}, got '${logLevel}'`);
+  const apiserverPort = typeof v['apiserver-port'] === 'string' ? parsePort(v['apiserver-port'], '--apiserver-port') : undefined;
+  const storePorts = typeof v['store-ports'] === 'string' ? parseStorePorts(v['store-ports']) : undefined;
+  return {
+    dir: v.dir,
+    detach: v.detach,
+    logLevel,
+    help: v.help,
+    ...(apiserverPort !== undefined ? { apiserverPort } : {}),
+    ...(storePorts !== undefined ? { storePorts } : {}),
+  };
+}
+
+export function parseDirOptions(argv: string[]): DirOptions {
+  const { values: v } = parse(() =>
+    parseArgs({
+      args: argv,
+      strict: true,
+      options: {
+        dir: { type: 'string', default: DEFAULT_DIR },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }),
+  );
+  return { dir: v.dir, help: v.help };
+}

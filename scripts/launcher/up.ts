@@ -1,0 +1,150 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { HOST, ensureStoreSecret, readClusterConfig, resolveClusterConfig, writeClusterConfig } from './cluster-config.js';
+import { ClusterProcesses } from './cluster-processes.js';
+import { clusterComponents } from './components.js';
+import { writeKubeconfig } from './kubeconfig.js';
+import { type ClusterLayout, clusterLayout } from './layout.js';
+import { DEFAULT_DIR, UsageError, type UpOptions, parseUpOptions } from './options.js';
+import { readPidFile } from './pid-file.js';
+import { takenPorts } from './ports.js';
+import { isSameProcess } from './process-identity.js';
+import { type Console, alignColumns, dirFlag, processConsole, seconds, shellQuote } from './report.js';
+import { STOP_GRACE_MS } from './stop-processes.js';
+import { watchStopSignals } from './stop-signals.js';
+
+const HELP = `picokube up: start a local cluster
+
+usage: picokube up [--dir DIR] [--detach] [--apiserver-port PORT] [--store-ports A,B,C] [--log-level LEVEL]
+       npm start [-- FLAGS]
+
+Starts 3 store replicas and the apiserver on 127.0.0.1, each its own process, with data and logs
+under DIR, and writes DIR/kubeconfig. Stays in the foreground, restarting a process that dies,
+until Ctrl-C or SIGTERM stops them all. Data persists: up on the same DIR again brings back the
+same cluster.
+
+  --dir DIR              data, logs, kubeconfig and PID file (default .picokube)
+  -d, --detach           return once the cluster answers; stop it with 'picokube down'
+  --apiserver-port PORT  the apiserver's port (default 6443; remembered for the next up)
+  --store-ports A,B,C    the store replicas' client ports; peer ports are one above each
+                         (default 2379,2389,2399; fixed once the cluster exists)
+  --log-level LEVEL      every process's log level (default info)
+  -h, --help             this text
+`;
+
+/** How long a phase may take to become ready. */
+export const READY_TIMEOUT_MS = 120_000;
+
+export async function main(argv: string[]): Promise<void> {
+  process.exitCode = await runUp(argv);
+}
+
+/** `picokube up ARGV`; resolves with the exit code once the cluster is up (--detach) or stopped. */
+export async function runUp(argv: string[], io: Console = processConsole): Promise<number> {
+  try {
+    const options = parseUpOptions(argv);
+    if (options.help) {
+      io.out(HELP);
+      return 0;
+    }
+    return await up(options, io);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`picokube up: ${e.message}\n`);
+    return 2;
+  }
+}
+
+/** Names of the processes pids.json records that still run: a cluster from this DIR is up. */
+function stillRunning(layout: ClusterLayout): string[] {
+  const pids = readPidFile(layout.pidsFile);
+  if (!pids) return [];
+  const live = pids.processes.filter((p) => isSameProcess(p.pid, p.argv)).map((p) => `${p.name} (pid ${p.pid})`);
+  if (pids.launcher && isSameProcess(pids.launcher.pid, pids.launcher.argv)) live.unshift(`the launcher (pid ${pids.launcher.pid})`);
+  return live;
+}
+
+async function up(options: UpOptions, io: Console): Promise<number> {
+  const layout = clusterLayout(options.dir);
+  const again = dirFlag(options.dir, options.dir === DEFAULT_DIR);
+  const live = stillRunning(layout);
+  if (live.length > 0) {
+    io.err(`picokube up: a cluster from ${layout.dir} is already running: ${live.join(', ')}.\n  picokube status${again}   shows it; picokube down${again}   stops it.\n`);
+    return 1;
+  }
+  const recorded = readClusterConfig(layout.configFile);
+  const existing = recorded !== undefined || existsSync(layout.dataDir('store-1'));
+  const config = resolveClusterConfig(recorded, options);
+  const components = clusterComponents({ config, layout, logLevel: options.logLevel });
+  const taken = await takenPorts(
+    components.flatMap((c) => c.ports),
+    HOST,
+  );
+  if (taken.length > 0) {
+    const lines = taken.map((t) => `  ${HOST}:${t.port} (${t.purpose})`).join('\n');
+    io.err(`picokube up: ports in use, nothing started:\n${lines}\nStop what holds them, or choose others with --apiserver-port / --store-ports${existing ? ' (store ports only with a new --dir)' : ''}.\n`);
+    return 1;
+  }
+  mkdirSync(layout.logsDir, { recursive: true });
+  ensureStoreSecret(layout.secretFile);
+  writeClusterConfig(layout.configFile, config);
+  writeKubeconfig(layout.kubeconfigFile, { server: `http://${HOST}:${config.apiserverPort}`, token: config.token });
+
+  io.out(`picokube up: ${existing ? 'restarting the cluster' : 'starting a new cluster'} in ${layout.dir}\n`);
+  // Every line about a component is aligned with the others, whichever comes first.
+  const widest = components.map((c) => [c.name, c.endpoint, 'pid 0000000', '']);
+  const row = (cells: string[]): string => alignColumns([...widest, cells]).at(-1) ?? '';
+  const nameWidth = Math.max(...components.map((c) => c.name.length));
+  const procs = new ClusterProcesses(layout, options.detach, {
+    ready: (s, ms) => io.out(`${row([s.spec.name, s.spec.endpoint, `pid ${s.record.pid}`, `ready in ${seconds(ms)}`])}\n`),
+    exited: (name, how, inMs) => io.out(`${name} exited (${how})${inMs === undefined ? '' : `; restarting${inMs > 0 ? ` in ${seconds(inMs)}` : ''}`} (log: ${layout.logFile(name)})\n`),
+    stopped: (t, outcome) => io.out(`  ${t.name.padEnd(nameWidth)}   ${`pid ${t.pid}`.padEnd(11)}   ${outcome}\n`),
+  });
+
+  const signals = watchStopSignals(() => {
+    io.out('picokube up: killing every process now\n');
+    procs.killAllNow();
+  });
+
+  const stop = async (why: string): Promise<void> => {
+    io.out(`picokube up: ${why}; stopping (SIGTERM, SIGKILL after ${seconds(STOP_GRACE_MS)})\n`);
+    await procs.stopAll(STOP_GRACE_MS);
+    io.out(`picokube up: stopped. Data stays in ${layout.dir}\n`);
+  };
+
+  const starting = procs.startAll(components, READY_TIMEOUT_MS);
+  starting.catch(() => {
+    /* read through the race below; a failure after a stop request is expected */
+  });
+  let outcome: 'up' | NodeJS.Signals;
+  try {
+    outcome = await Promise.race([starting.then(() => 'up' as const), signals.requested]);
+  } catch (e) {
+    io.err(`picokube up: ${(e as Error).message}\n`);
+    await stop('the cluster did not come up');
+    signals.release();
+    return 1;
+  }
+  if (outcome !== 'up') {
+    await stop(`${outcome} while starting`);
+    signals.release();
+    return 130;
+  }
+
+  const kubeconfig = shellQuote(layout.kubeconfigFile);
+  io.out(
+    `\nlogs: ${layout.logsDir}/<name>.log\n` +
+      'The cluster is up. To use it:\n' +
+      `  export KUBECONFIG=${kubeconfig}\n` +
+      '  kubectl get namespaces\n',
+  );
+  if (options.detach) {
+    signals.release();
+    io.out(`It runs in the background: picokube status${again} shows it, picokube down${again} stops it.\n`);
+    return 0;
+  }
+  io.out(`Ctrl-C stops it (or picokube down${again} from another terminal).\n`);
+  procs.superviseRestarts();
+  await stop(await signals.requested);
+  signals.release();
+  return 0;
+}
