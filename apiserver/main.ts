@@ -51,10 +51,19 @@ export async function main(argv: string[]): Promise<void> {
   }
   logger.info({ port, host: values.host, store: endpoints }, 'apiserver listening');
   // Ready (the /readyz answer) once every watch cache is in sync; until then it answers but says not ready.
-  server.startCaches().then(
-    () => logger.info('watch caches in sync; ready'),
-    (err: unknown) => logger.error({ err: (err as Error).message }, 'watch caches failed to start'),
-  );
+  // A store that is still electing (or down) only delays readiness: keep trying.
+  void (async () => {
+    for (let delayMs = 200; ; delayMs = Math.min(delayMs * 2, 5000)) {
+      try {
+        await server.startCaches();
+        logger.info('watch caches in sync; ready');
+        return;
+      } catch (err) {
+        logger.warn({ err: (err as Error).message, retryInMs: delayMs }, 'cannot start yet: the store is not answering');
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
+    }
+  })();
   let stopping = false;
   const stop = async (signal: string): Promise<void> => {
     if (stopping) return;

@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { StoreClient } from '../raft/client/store-client.js';
+import { ensureSystemNamespaces } from './bootstrap.js';
 import { VERSION_INFO } from './discovery.js';
 import type { ProtobufDecoder } from './handlers/body.js';
 import type { ApiContext } from './handlers/context.js';
@@ -36,7 +37,7 @@ export interface Apiserver {
   readonly app: FastifyInstance;
   readonly context: ApiContext;
   readonly metrics: ApiserverMetrics;
-  /** Starts the watch caches; resolves once all are in sync (the server answers before that, not ready). */
+  /** Creates the system namespaces and starts the watch caches; resolves once all are in sync (the server answers before that, not ready). */
   startCaches(): Promise<void>;
   close(): Promise<void>;
 }
@@ -123,7 +124,10 @@ export function buildApiserver(options: ApiserverOptions): Apiserver {
     app,
     context,
     metrics,
-    startCaches: () => (caches as WatchCaches).start(),
+    async startCaches() {
+      await ensureSystemNamespaces(context);
+      await (caches as WatchCaches).start();
+    },
     async close() {
       caches?.stop();
       await app.close();

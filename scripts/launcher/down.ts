@@ -54,7 +54,8 @@ export async function runDown(argv: string[], io: Console = processConsole): Pro
       lines.push([t.name, `pid ${t.pid}`, outcome]);
     };
     const launcher = recorded.launcher;
-    if (launcher && isSameProcess(launcher.pid, launcher.argv)) {
+    const askedLauncher = launcher !== undefined && isSameProcess(launcher.pid, launcher.argv);
+    if (launcher && askedLauncher) {
       io.out(`  asking the launcher (pid ${launcher.pid}) to stop it\n`);
       process.kill(launcher.pid, 'SIGTERM');
       if (!(await waitGone(launcher.pid, launcher.argv, LAUNCHER_STOP_MS))) {
@@ -65,7 +66,7 @@ export async function runDown(argv: string[], io: Console = processConsole): Pro
     // The launcher may have restarted components since, so the file is read again.
     const now = readPidFile(layout.pidsFile) ?? recorded;
     const left = now.processes.filter((p) => isSameProcess(p.pid, p.argv));
-    for (const p of now.processes) if (!left.includes(p)) note(p, launcher ? 'stopped' : 'not running');
+    for (const p of now.processes) if (!left.includes(p)) note(p, askedLauncher ? 'stopped' : 'not running');
     const outcomes = await stopProcesses(left, STOP_GRACE_MS, note);
     io.out(`${alignColumns(lines).join('\n')}\n`);
     const undead = [...outcomes.entries()].filter(([, o]) => o === 'survived SIGKILL').map(([n]) => n);

@@ -42,8 +42,6 @@ export async function startApiserver(t: Test, options: Partial<ApiserverOptions>
     }
     return { status: res.statusCode, headers: res.headers, text: res.body, json };
   };
-  // Every test starts with the namespaces a fresh cluster has.
-  for (const name of ['default', 'kube-system']) await request('POST', '/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
   return { api, store, request };
 }
 
