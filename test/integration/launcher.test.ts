@@ -219,7 +219,7 @@ t.test('a foreground up restarts a process that dies, and stops everything on SI
   const seen: PidFile[] = [];
   const dir = tempDir(t, seen);
   const ports = await clusterPorts();
-  const launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/store-up.ts'), '--dir', dir, ...ports.flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/picokube.ts'), 'up', '--dir', dir, ...ports.flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   t.teardown(() => {
     if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
   });

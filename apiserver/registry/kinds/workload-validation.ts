@@ -60,6 +60,13 @@ export function validatePodTemplate(template: JsonRecord, path: string): FieldCa
   ];
 }
 
+/** Pods of a controller that keeps them running cannot have a deadline; each kind words it its own way. */
+function deadlineCause(owner: string, value: unknown, path: string): FieldCause {
+  if (owner === 'StatefulSet') return forbidden(path, 'activeDeadlineSeconds in StatefulSet is not Supported');
+  if (owner === 'DaemonSet') return invalid(path, value, 'activeDeadlineSeconds must be nil for DaemonSets');
+  return invalid(path, value, `activeDeadlineSeconds in ${owner} is not Supported`);
+}
+
 /**
  * The template of a controller that keeps pods running (ReplicaSet, Deployment, DaemonSet,
  * StatefulSet, ReplicationController): present, labelled so the selector selects its pods, and
@@ -76,9 +83,7 @@ export function validateTemplateForSelector(templateValue: unknown, selector: La
   const restartPolicy = str(at(templateValue, 'spec', 'restartPolicy'));
   if (restartPolicy !== 'Always') causes.push(notSupported(`${path}.spec.restartPolicy`, restartPolicy, ['Always']));
   const deadline = at(templateValue, 'spec', 'activeDeadlineSeconds');
-  if (deadline !== undefined && deadline !== null) {
-    causes.push(invalid(`${path}.spec.activeDeadlineSeconds`, deadline, `activeDeadlineSeconds in ${owner} is not Supported`));
-  }
+  if (deadline !== undefined && deadline !== null) causes.push(deadlineCause(owner, deadline, `${path}.spec.activeDeadlineSeconds`));
   return causes;
 }
 

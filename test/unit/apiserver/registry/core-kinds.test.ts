@@ -29,10 +29,10 @@ t.test('node rows show readiness, roles and the wide system info', async (t) => 
   });
   // A node agent reports the status through /status; defaulting runs on what it wrote.
   node.status = {
-      capacity: { cpu: '4', memory: '8Gi' },
-      conditions: [{ type: 'Ready', status: 'True' }],
-      addresses: [{ type: 'InternalIP', address: '10.0.0.11' }],
-      nodeInfo: { kubeletVersion: 'v1.32.0', osImage: 'picokube' },
+    capacity: { cpu: '4', memory: '8Gi' },
+    conditions: [{ type: 'Ready', status: 'True' }],
+    addresses: [{ type: 'InternalIP', address: '10.0.0.11' }],
+    nodeInfo: { kubeletVersion: 'v1.32.0', osImage: 'picokube' },
   };
   nodes.defaults?.(node);
   t.same((node.status as { allocatable: unknown }).allocatable, { cpu: '4', memory: '8Gi' }, 'allocatable defaults to capacity');
@@ -58,7 +58,17 @@ t.test('node rows show readiness, roles and the wide system info', async (t) => 
 });
 
 t.test('a service gets its defaults and prints its ports and selector', async (t) => {
-  const svc = valid(services, { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, clusterIP: '10.96.0.10', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443, targetPort: 'https' }] } });
+  const svc = valid(services, {
+    metadata: { name: 'web' },
+    spec: {
+      selector: { app: 'web' },
+      clusterIP: '10.96.0.10',
+      ports: [
+        { name: 'http', port: 80 },
+        { name: 'https', port: 443, targetPort: 'https' },
+      ],
+    },
+  });
   t.match(svc.spec, {
     type: 'ClusterIP',
     sessionAffinity: 'None',
@@ -72,7 +82,10 @@ t.test('a service gets its defaults and prints its ports and selector', async (t
     ],
   });
   t.same(svc.status, { loadBalancer: {} });
-  t.same(lines(create(services, { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }, { port: 443 }] } }).causes), ['spec.ports[0].name: Required value', 'spec.ports[1].name: Required value']);
+  t.same(lines(create(services, { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80 }, { port: 443 }] } }).causes), [
+    'spec.ports[0].name: Required value',
+    'spec.ports[1].name: Required value',
+  ]);
   t.same(row(services, svc), {
     Name: 'web',
     Type: 'ClusterIP',
@@ -98,7 +111,7 @@ t.test('invalid services are rejected with upstream messages', async (t) => {
       'a name starting with a digit',
       { metadata: { name: '1web' }, spec: { ports: [{ port: 80 }] } },
       [
-        'metadata.name: Invalid value: "1web": a DNS-1035 label must consist of lower case alphanumeric characters or \'-\', start with an alphabetic character, and end with an alphanumeric character (e.g. \'my-name\',  or \'abc-123\', regex used for validation is \'[a-z]([-a-z0-9]*[a-z0-9])?\')',
+        "metadata.name: Invalid value: \"1web\": a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for validation is '[a-z]([-a-z0-9]*[a-z0-9])?')",
       ],
     ],
     [
@@ -111,7 +124,11 @@ t.test('invalid services are rejected with upstream messages', async (t) => {
         'spec.sessionAffinity: Unsupported value: "Sticky": supported values: "ClientIP", "None"',
       ],
     ],
-    ['a node port on a ClusterIP service', { metadata: { name: 's' }, spec: { ports: [{ port: 80, nodePort: 30000 }] } }, ["spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"]],
+    [
+      'a node port on a ClusterIP service',
+      { metadata: { name: 's' }, spec: { ports: [{ port: 80, nodePort: 30000 }] } },
+      ["spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'"],
+    ],
     ['an external name without a name', { metadata: { name: 's' }, spec: { type: 'ExternalName' } }, ['spec.externalName: Required value']],
   ];
   for (const [what, body, want] of cases) t.same(lines(create(services, body).causes), want, what);
@@ -165,7 +182,16 @@ t.test('event rows read like kubectl get events', async (t) => {
     Count: 3,
     Name: 'web.17a',
   });
-  const fresh = { ...ev, firstTimestamp: undefined, lastTimestamp: undefined, count: undefined, eventTime: NOW, source: undefined, reportingComponent: 'kubelet', reportingInstance: 'node-1' };
+  const fresh = {
+    ...ev,
+    firstTimestamp: undefined,
+    lastTimestamp: undefined,
+    count: undefined,
+    eventTime: NOW,
+    source: undefined,
+    reportingComponent: 'kubelet',
+    reportingInstance: 'node-1',
+  };
   t.match(row(events, fresh as unknown as KubeObject), { 'Last Seen': '0s', 'First Seen': '0s', Count: 1, Source: 'kubelet, node-1' });
   t.equal(events.fieldSelectors?.['involvedObject.uid']?.(ev), 'u1');
   t.equal(events.nameRule, 'path');
@@ -179,7 +205,7 @@ t.test('configmap and secret keys must be file names; secrets hold base64', asyn
   t.same(row(configMaps, cm), { Name: 'cfg', Data: 3, Age: '0s' });
   t.same(lines(create(configMaps, { metadata: { name: 'cfg' }, data: { 'bad key': 'x', '..': 'y' } }).causes), [
     "data[bad key]: Invalid value: \"bad key\": a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
-    "data[..]: Invalid value: \"..\": must not be '..'",
+    'data[..]: Invalid value: "..": must not be \'..\'',
   ]);
   const frozen = valid(configMaps, { metadata: { name: 'cfg' }, immutable: true, data: { a: '1' } });
   t.same(lines(update(configMaps, frozen, (o) => Object.assign(o, { data: { a: '2' } }))), ['data: Forbidden: field is immutable when `immutable` is set']);
@@ -187,9 +213,13 @@ t.test('configmap and secret keys must be file names; secrets hold base64', asyn
   const secret = valid(secrets, { metadata: { name: 's' }, data: { a: 'eA==' }, stringData: { b: 'hello' } });
   t.same([secret.type, secret.data, secret.stringData], ['Opaque', { a: 'eA==', b: 'aGVsbG8=' }, undefined], 'stringData is folded into data');
   t.same(row(secrets, secret), { Name: 's', Type: 'Opaque', Data: 2, Age: '0s' });
-  t.same(lines(create(secrets, { metadata: { name: 's' }, data: { a: 'not base64!' } }).causes), ['data[a]: Invalid value: <secret contents redacted>: must be base64-encoded']);
+  t.same(lines(create(secrets, { metadata: { name: 's' }, data: { a: 'not base64!' } }).causes), [
+    'data[a]: Invalid value: <secret contents redacted>: must be base64-encoded',
+  ]);
   t.same(lines(create(secrets, { metadata: { name: 's' }, type: 'kubernetes.io/tls', data: { 'tls.crt': 'eA==' } }).causes), ['data[tls.key]: Required value']);
-  t.same(lines(update(secrets, secret, (o) => Object.assign(o, { type: 'kubernetes.io/tls' }))).slice(-1), ['type: Invalid value: "kubernetes.io/tls": field is immutable']);
+  t.same(lines(update(secrets, secret, (o) => Object.assign(o, { type: 'kubernetes.io/tls' }))).slice(-1), [
+    'type: Invalid value: "kubernetes.io/tls": field is immutable',
+  ]);
   t.equal(secrets.fieldSelectors?.type?.(secret), 'Opaque');
 
   const sa = valid(serviceAccounts, { metadata: { name: 'default' }, secrets: [{ name: 'tok' }] });
@@ -197,8 +227,13 @@ t.test('configmap and secret keys must be file names; secrets hold base64', asyn
 });
 
 t.test('leases print their holder and refuse a non-positive duration', async (t) => {
-  const lease = valid(leases, { metadata: { name: 'kube-scheduler', namespace: 'kube-system' }, spec: { holderIdentity: 'sched-1', leaseDurationSeconds: 15 } });
+  const lease = valid(leases, {
+    metadata: { name: 'kube-scheduler', namespace: 'kube-system' },
+    spec: { holderIdentity: 'sched-1', leaseDurationSeconds: 15 },
+  });
   t.same(row(leases, lease), { Name: 'kube-scheduler', Holder: 'sched-1', Age: '0s' });
   t.equal(lease.metadata.generation, undefined);
-  t.same(lines(create(leases, { metadata: { name: 'l' }, spec: { leaseDurationSeconds: 0 } }).causes), ['spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0']);
+  t.same(lines(create(leases, { metadata: { name: 'l' }, spec: { leaseDurationSeconds: 0 } }).causes), [
+    'spec.leaseDurationSeconds: Invalid value: 0: must be greater than 0',
+  ]);
 });

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../../../../kube/object.js';
 import type { FieldCause, ResourceDef } from '../../../../apiserver/registry/types.js';
+import type { KubeObject } from '../../../../kube/object.js';
 
 /**
  * The steps the generic handlers run around a kind's hooks, reduced to what the registry tests

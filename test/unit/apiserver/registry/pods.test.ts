@@ -44,15 +44,20 @@ t.test('the image pull policy is Always only for :latest or an untagged image', 
     ['busybox:1.36@sha256:0123abcd', '1.36'],
   ];
   for (const [image, tag] of cases) t.equal(imageTag(image), tag, image);
-  const pulled = (image: string): unknown => (valid(pods, { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image }] } }).spec as { containers: { imagePullPolicy: string }[] }).containers[0]?.imagePullPolicy;
+  const pulled = (image: string): unknown =>
+    (valid(pods, { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image }] } }).spec as { containers: { imagePullPolicy: string }[] }).containers[0]
+      ?.imagePullPolicy;
   t.equal(pulled('busybox'), 'Always');
   t.equal(pulled('busybox:1.36'), 'IfNotPresent');
 });
 
 t.test('the QoS class follows requests and limits, requests defaulting to limits', async (t) => {
   const qos = (resources: unknown[]): unknown =>
-    (valid(pods, { metadata: { name: 'p' }, spec: { containers: resources.map((r, i) => ({ name: `c${i}`, image: 'x:1', resources: r })) } }).status as { qosClass: string })
-      .qosClass;
+    (
+      valid(pods, { metadata: { name: 'p' }, spec: { containers: resources.map((r, i) => ({ name: `c${i}`, image: 'x:1', resources: r })) } }).status as {
+        qosClass: string;
+      }
+    ).qosClass;
   t.equal(qos([{ limits: { cpu: '500m', memory: '128Mi' } }]), 'Guaranteed');
   t.equal(qos([{ requests: { cpu: '0.5', memory: '128Mi' }, limits: { cpu: '500m', memory: '134217728' } }]), 'Guaranteed', 'equal amounts in other units');
   t.equal(qos([{ limits: { cpu: '1', memory: '1Gi' } }, { requests: { cpu: '100m' } }]), 'Burstable');
@@ -68,7 +73,7 @@ t.test('invalid pods are rejected with the causes kubectl prints', async (t) => 
       'a bad and a duplicate container name, a missing image',
       { spec: { containers: [{ name: 'My_C', image: 'x' }, { name: 'a', image: 'x' }, { name: 'a' }] } },
       [
-        'spec.containers[0].name: Invalid value: "My_C": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or \'-\', and must start and end with an alphanumeric character (e.g. \'my-name\',  or \'123-abc\', regex used for validation is \'[a-z0-9]([-a-z0-9]*[a-z0-9])?\')',
+        "spec.containers[0].name: Invalid value: \"My_C\": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')",
         'spec.containers[2].name: Duplicate value: "a"',
         'spec.containers[2].image: Required value',
       ],
@@ -116,20 +121,38 @@ t.test('a pod spec is immutable except images, a shorter deadline and added tole
   const pod = valid(pods, { ...basic, spec: { ...basic.spec, activeDeadlineSeconds: 100, tolerations: [{ key: 'a', operator: 'Exists' }] } });
   const spec = (o: KubeObject): Record<string, unknown> => o.spec as Record<string, unknown>;
   const containers = (o: KubeObject): Record<string, unknown>[] => spec(o).containers as Record<string, unknown>[];
-  t.same(update(pods, pod, (p) => Object.assign(containers(p)[0] ?? {}, { image: 'nginx:1.28' })), [], 'image');
-  t.same(update(pods, pod, (p) => Object.assign(spec(p), { activeDeadlineSeconds: 50 })), [], 'shorter deadline');
-  t.same(update(pods, pod, (p) => (spec(p).tolerations as unknown[]).push({ key: 'b', operator: 'Exists', effect: 'NoSchedule' })), [], 'added toleration');
+  t.same(
+    update(pods, pod, (p) => Object.assign(containers(p)[0] ?? {}, { image: 'nginx:1.28' })),
+    [],
+    'image',
+  );
+  t.same(
+    update(pods, pod, (p) => Object.assign(spec(p), { activeDeadlineSeconds: 50 })),
+    [],
+    'shorter deadline',
+  );
+  t.same(
+    update(pods, pod, (p) => (spec(p).tolerations as unknown[]).push({ key: 'b', operator: 'Exists', effect: 'NoSchedule' })),
+    [],
+    'added toleration',
+  );
   t.same(lines(update(pods, pod, (p) => Object.assign(spec(p), { activeDeadlineSeconds: 200 }))), [
     'spec.activeDeadlineSeconds: Invalid value: 200: must be less than or equal to previous value',
   ]);
   t.same(lines(update(pods, pod, (p) => Object.assign(spec(p), { restartPolicy: 'Never' }))), [`spec: Forbidden: ${POD_UPDATE_FORBIDDEN}`]);
   t.same(lines(update(pods, pod, (p) => Object.assign(spec(p), { nodeName: 'node-1' }))), [`spec: Forbidden: ${POD_UPDATE_FORBIDDEN}`], 'binding only');
-  t.same(lines(update(pods, pod, (p) => containers(p).push({ name: 'more', image: 'x' }))), ['spec.containers: Forbidden: pod updates may not add or remove containers']);
+  t.same(lines(update(pods, pod, (p) => containers(p).push({ name: 'more', image: 'x' }))), [
+    'spec.containers: Forbidden: pod updates may not add or remove containers',
+  ]);
   t.same(lines(update(pods, pod, (p) => Object.assign(spec(p), { tolerations: [] }))), [
     'spec.tolerations: Forbidden: existing toleration can not be modified except its tolerationSeconds',
   ]);
   t.match(POD_UPDATE_FORBIDDEN, /^pod updates may not change fields other than `spec.containers\[\*\].image`,`spec.initContainers/);
-  t.same(update(pods, pod, (p) => Object.assign(p, { status: { phase: 'Running' } })), [], 'the status is not the spec');
+  t.same(
+    update(pods, pod, (p) => Object.assign(p, { status: { phase: 'Running' } })),
+    [],
+    'the status is not the spec',
+  );
 });
 
 function podWith(status: Record<string, unknown>, extra: Partial<KubeObject> = {}, containers = 1): KubeObject {
@@ -155,23 +178,45 @@ t.test('pod rows show ready containers, the telling status and restarts', async 
       'Terminating',
       '0',
     ],
-    ['terminating but already succeeded', podWith({ phase: 'Succeeded' }, { metadata: { deletionTimestamp: '2026-11-27T05:10:00Z' } }), '0/1', 'Succeeded', '0'],
+    [
+      'terminating but already succeeded',
+      podWith({ phase: 'Succeeded' }, { metadata: { deletionTimestamp: '2026-11-27T05:10:00Z' } }),
+      '0/1',
+      'Succeeded',
+      '0',
+    ],
     ['on a lost node', podWith({ phase: 'Running', reason: 'NodeLost' }, { metadata: { deletionTimestamp: '2026-11-27T05:10:00Z' } }), '0/1', 'Unknown', '0'],
     [
       'crash looping, restarted 5 minutes ago',
       podWith({
         phase: 'Running',
-        containerStatuses: [{ ready: false, restartCount: 4, state: { waiting: { reason: 'CrashLoopBackOff' } }, lastState: { terminated: { exitCode: 1, finishedAt: '2026-11-27T05:05:45Z' } } }],
+        containerStatuses: [
+          {
+            ready: false,
+            restartCount: 4,
+            state: { waiting: { reason: 'CrashLoopBackOff' } },
+            lastState: { terminated: { exitCode: 1, finishedAt: '2026-11-27T05:05:45Z' } },
+          },
+        ],
       }),
       '0/1',
       'CrashLoopBackOff',
       '4 (5m ago)',
     ],
-    ['completed', podWith({ phase: 'Succeeded', containerStatuses: [{ ready: false, state: { terminated: { exitCode: 0, reason: 'Completed' } } }] }), '0/1', 'Completed', '0'],
+    [
+      'completed',
+      podWith({ phase: 'Succeeded', containerStatuses: [{ ready: false, state: { terminated: { exitCode: 0, reason: 'Completed' } } }] }),
+      '0/1',
+      'Completed',
+      '0',
+    ],
     ['killed by a signal', podWith({ phase: 'Failed', containerStatuses: [{ state: { terminated: { exitCode: 137, signal: 9 } } }] }), '0/1', 'Signal:9', '0'],
     [
       'waiting for its init container',
-      podWith({ phase: 'Pending', initContainerStatuses: [{ name: 'init', state: { running: {} } }] }, { spec: { initContainers: [{ name: 'init', image: 'x' }] } }),
+      podWith(
+        { phase: 'Pending', initContainerStatuses: [{ name: 'init', state: { running: {} } }] },
+        { spec: { initContainers: [{ name: 'init', image: 'x' }] } },
+      ),
       '0/1',
       'Init:0/1',
       '0',
@@ -179,7 +224,12 @@ t.test('pod rows show ready containers, the telling status and restarts', async 
     [
       'a sidecar init container counts among the containers',
       podWith(
-        { phase: 'Running', conditions: [{ type: 'Initialized', status: 'True' }], initContainerStatuses: [{ name: 'side', started: true, ready: true, state: { running: {} } }], containerStatuses: [running(true)] },
+        {
+          phase: 'Running',
+          conditions: [{ type: 'Initialized', status: 'True' }],
+          initContainerStatuses: [{ name: 'side', started: true, ready: true, state: { running: {} } }],
+          containerStatuses: [running(true)],
+        },
         { spec: { initContainers: [{ name: 'side', image: 'x', restartPolicy: 'Always' }] } },
       ),
       '2/2',
@@ -202,7 +252,10 @@ t.test('the wide pod columns print <none> for what is not there yet', async (t) 
   t.same([fresh.IP, fresh.Node, fresh['Nominated Node'], fresh['Readiness Gates'], fresh.Age], ['<none>', '<none>', '<none>', '<none>', '10m']);
   const placed = row(
     pods,
-    podWith({ phase: 'Running', podIP: '10.0.0.9', conditions: [{ type: 'example.com/lb', status: 'True' }] }, { spec: { nodeName: 'n1', readinessGates: [{ conditionType: 'example.com/lb' }, { conditionType: 'x/y' }] } }),
+    podWith(
+      { phase: 'Running', podIP: '10.0.0.9', conditions: [{ type: 'example.com/lb', status: 'True' }] },
+      { spec: { nodeName: 'n1', readinessGates: [{ conditionType: 'example.com/lb' }, { conditionType: 'x/y' }] } },
+    ),
   );
   t.same([placed.IP, placed.Node, placed['Readiness Gates']], ['10.0.0.9', 'n1', '1/2']);
 });

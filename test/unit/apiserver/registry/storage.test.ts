@@ -1,8 +1,12 @@
 import t from 'tap';
 import { persistentVolumeClaims, persistentVolumes, storageClasses } from '../../../../apiserver/registry/kinds/storage.js';
+import type { KubeObject } from '../../../../kube/object.js';
 import { create, lines, NOW, row, update, valid } from './lifecycle.js';
 
-const pvBody = { metadata: { name: 'pv1' }, spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce', 'ReadOnlyMany'], hostPath: { path: '/data' } } };
+const pvBody = {
+  metadata: { name: 'pv1' },
+  spec: { capacity: { storage: '10Gi' }, accessModes: ['ReadWriteOnce', 'ReadOnlyMany'], hostPath: { path: '/data' } },
+};
 
 t.test('a persistent volume starts Pending, retained, as a filesystem', async (t) => {
   const pv = valid(persistentVolumes, pvBody);
@@ -31,12 +35,20 @@ t.test('invalid persistent volumes are rejected with upstream messages', async (
     'spec.capacity: Unsupported value: {}: supported values: "storage"',
     'spec: Required value: must specify a volume type',
   ]);
-  t.same(lines(create(persistentVolumes, { metadata: { name: 'pv' }, spec: { ...pvBody.spec, capacity: { storage: '0' }, accessModes: ['ReadWriteSometimes'], nfs: { server: 'x' } } }).causes), [
-    'spec.accessModes: Unsupported value: "ReadWriteSometimes": supported values: "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"',
-    'spec.capacity[storage]: Invalid value: "0": must be greater than zero',
-    'spec.nfs: Forbidden: may not specify more than 1 volume type',
-    'spec.nfs.path: Required value',
-  ]);
+  t.same(
+    lines(
+      create(persistentVolumes, {
+        metadata: { name: 'pv' },
+        spec: { ...pvBody.spec, capacity: { storage: '0' }, accessModes: ['ReadWriteSometimes'], nfs: { server: 'x' } },
+      }).causes,
+    ),
+    [
+      'spec.accessModes: Unsupported value: "ReadWriteSometimes": supported values: "ReadOnlyMany", "ReadWriteMany", "ReadWriteOnce", "ReadWriteOncePod"',
+      'spec.capacity[storage]: Invalid value: "0": must be greater than zero',
+      'spec.nfs: Forbidden: may not specify more than 1 volume type',
+      'spec.nfs.path: Required value',
+    ],
+  );
   const pv = valid(persistentVolumes, pvBody);
   t.same(lines(update(persistentVolumes, pv, (o) => Object.assign(o.spec as object, { hostPath: { path: '/other' } }))), [
     'spec.persistentvolumesource: Forbidden: spec.persistentvolumesource is immutable after creation',
@@ -44,7 +56,10 @@ t.test('invalid persistent volumes are rejected with upstream messages', async (
 });
 
 t.test('a claim asks for storage; only a bound claim may grow', async (t) => {
-  const body = { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'standard' } };
+  const body = {
+    metadata: { name: 'data' },
+    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } }, storageClassName: 'standard' },
+  };
   const pvc = valid(persistentVolumeClaims, body);
   t.same(pvc.status, { phase: 'Pending' });
   t.equal((pvc.spec as { volumeMode: string }).volumeMode, 'Filesystem');
@@ -63,22 +78,33 @@ t.test('a claim asks for storage; only a bound claim may grow', async (t) => {
     'spec.accessModes: Required value: at least 1 access mode is required',
     'spec.resources[storage]: Required value',
   ]);
-  const grow = (o: { spec?: unknown }): void => {
+  const grow = (o: KubeObject): void => {
     ((o.spec as { resources: { requests: Record<string, string> } }).resources.requests as Record<string, string>).storage = '2Gi';
   };
   t.same(lines(update(persistentVolumeClaims, pvc, grow)), ['spec: Forbidden: spec is immutable after creation except resources.requests for bound claims']);
-  t.same(update(persistentVolumeClaims, pvc, (o) => Object.assign(o.spec as object, { volumeName: 'pv1' })), [], 'the binder sets the volume once');
-  const bound = { ...pvc, spec: { ...(pvc.spec as object), volumeName: 'pv1' }, status: { phase: 'Bound', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'] } };
+  t.same(
+    update(persistentVolumeClaims, pvc, (o) => Object.assign(o.spec as object, { volumeName: 'pv1' })),
+    [],
+    'the binder sets the volume once',
+  );
+  const bound = {
+    ...pvc,
+    spec: { ...(pvc.spec as object), volumeName: 'pv1' },
+    status: { phase: 'Bound', capacity: { storage: '1Gi' }, accessModes: ['ReadWriteOnce'] },
+  };
   t.same(update(persistentVolumeClaims, bound, grow), []);
   t.match(row(persistentVolumeClaims, bound), { Status: 'Bound', Volume: 'pv1', Capacity: '1Gi', 'Access Modes': 'RWO' });
-  const shrink = (o: { spec?: unknown }): void => {
+  const shrink = (o: KubeObject): void => {
     ((o.spec as { resources: { requests: Record<string, string> } }).resources.requests as Record<string, string>).storage = '512Mi';
   };
   t.same(lines(update(persistentVolumeClaims, bound, shrink)), ['spec.resources.requests.storage: Forbidden: field can not be less than previous value']);
 });
 
 t.test('a storage class defaults its policies and marks the default class', async (t) => {
-  const sc = valid(storageClasses, { metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } }, provisioner: 'picokube.io/hostpath' });
+  const sc = valid(storageClasses, {
+    metadata: { name: 'standard', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    provisioner: 'picokube.io/hostpath',
+  });
   t.same([sc.reclaimPolicy, sc.volumeBindingMode], ['Delete', 'Immediate']);
   t.same(row(storageClasses, sc), {
     Name: 'standard (default)',

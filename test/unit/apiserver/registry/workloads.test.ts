@@ -21,7 +21,7 @@ t.test('a deployment gets apps/v1 defaults, generation 1 and an empty status', a
     progressDeadlineSeconds: 600,
     template: { spec: { restartPolicy: 'Always', dnsPolicy: 'ClusterFirst', containers: [{ imagePullPolicy: 'IfNotPresent' }] } },
   });
-  t.notOk('enableServiceLinks' in ((spec(d).template as { spec: object }).spec), 'templates do not get pod-only defaults');
+  t.notOk('enableServiceLinks' in (spec(d).template as { spec: object }).spec, 'templates do not get pod-only defaults');
   t.same(d.status, {});
   t.equal(d.metadata.generation, 1);
   t.same(deployments.specFields, ['spec']);
@@ -55,11 +55,15 @@ t.test('invalid deployments are rejected with upstream messages', async (t) => {
       'a percentage that is not one',
       { spec: { ...web.spec, strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25', maxUnavailable: '110%' } } } },
       [
-        'spec.strategy.rollingUpdate.maxSurge: Invalid value: "25": a valid percent string must be a numeric string followed by an ending \'%\' (e.g. \'1%\',  or \'93%\', regex used for validation is \'[0-9]+%\')',
+        "spec.strategy.rollingUpdate.maxSurge: Invalid value: \"25\": a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex used for validation is '[0-9]+%')",
         'spec.strategy.rollingUpdate.maxUnavailable: Invalid value: "110%": must not be greater than 100%',
       ],
     ],
-    ['a container without an image', { spec: { ...web.spec, template: { ...template, spec: { containers: [{ name: 'c' }] } } } }, ['spec.template.spec.containers[0].image: Required value']],
+    [
+      'a container without an image',
+      { spec: { ...web.spec, template: { ...template, spec: { containers: [{ name: 'c' }] } } } },
+      ['spec.template.spec.containers[0].image: Required value'],
+    ],
   ];
   for (const [what, body, want] of cases) t.same(lines(create(deployments, { metadata: { name: 'web' }, ...body }).causes), want, what);
 });
@@ -67,11 +71,22 @@ t.test('invalid deployments are rejected with upstream messages', async (t) => {
 t.test('an apps/v1 selector cannot change, the rest of the spec can', async (t) => {
   for (const def of [deployments, replicaSets, daemonSets, statefulSets]) {
     const obj = valid(def, web);
-    t.same(update(def, obj, (o) => Object.assign(spec(o), { template: { ...template, spec: { containers: [{ name: 'nginx', image: 'nginx:1.28' }] } } })), [], `${def.kind} template`);
+    t.same(
+      update(def, obj, (o) => Object.assign(spec(o), { template: { ...template, spec: { containers: [{ name: 'nginx', image: 'nginx:1.28' }] } } })),
+      [],
+      `${def.kind} template`,
+    );
     const changed = update(def, obj, (o) => {
-      Object.assign(spec(o), { selector: { matchLabels: { app: 'web', tier: 'x' } }, template: { ...template, metadata: { labels: { app: 'web', tier: 'x' } } } });
+      Object.assign(spec(o), {
+        selector: { matchLabels: { app: 'web', tier: 'x' } },
+        template: { ...template, metadata: { labels: { app: 'web', tier: 'x' } } },
+      });
     });
-    t.same(lines(changed).filter((l) => l.startsWith('spec.selector')), ['spec.selector: Invalid value: {"matchLabels":{"app":"web","tier":"x"}}: field is immutable'], def.kind);
+    t.same(
+      lines(changed).filter((l) => l.startsWith('spec.selector')),
+      ['spec.selector: Invalid value: {"matchLabels":{"app":"web","tier":"x"}}: field is immutable'],
+      def.kind,
+    );
   }
 });
 
@@ -81,7 +96,16 @@ t.test('deployment, replica set, stateful set and daemon set rows', async (t) =>
   const d = valid(deployments, { ...web, metadata: { name: 'web', creationTimestamp: ago(3) }, spec: { ...web.spec, replicas: 3 } });
   d.metadata.creationTimestamp = ago(3);
   d.status = { replicas: 3, readyReplicas: 2, updatedReplicas: 3, availableReplicas: 2 };
-  t.same(row(deployments, d), { Name: 'web', Ready: '2/3', 'Up-to-date': 3, Available: 2, Age: '3m', Containers: 'nginx', Images: 'nginx:1.27', Selector: 'app=web' });
+  t.same(row(deployments, d), {
+    Name: 'web',
+    Ready: '2/3',
+    'Up-to-date': 3,
+    Available: 2,
+    Age: '3m',
+    Containers: 'nginx',
+    Images: 'nginx:1.27',
+    Selector: 'app=web',
+  });
   const rs = valid(replicaSets, {
     ...web,
     spec: {
@@ -96,9 +120,20 @@ t.test('deployment, replica set, stateful set and daemon set rows', async (t) =>
   sts.status = { readyReplicas: 1 };
   t.same(Object.keys(row(statefulSets, sts)), ['Name', 'Ready', 'Age', 'Containers', 'Images']);
   t.equal(row(statefulSets, sts).Ready, '1/3');
-  const ds = valid(daemonSets, { ...web, spec: { ...web.spec, template: { ...template, spec: { ...template.spec, nodeSelector: { 'kubernetes.io/os': 'linux' } } } } });
+  const ds = valid(daemonSets, {
+    ...web,
+    spec: { ...web.spec, template: { ...template, spec: { ...template.spec, nodeSelector: { 'kubernetes.io/os': 'linux' } } } },
+  });
   ds.status = { desiredNumberScheduled: 3, currentNumberScheduled: 3, numberReady: 2, updatedNumberScheduled: 3, numberAvailable: 2 };
-  t.match(row(daemonSets, ds), { Desired: 3, Current: 3, Ready: 2, 'Up-to-date': 3, Available: 2, 'Node Selector': 'kubernetes.io/os=linux', Selector: 'app=web' });
+  t.match(row(daemonSets, ds), {
+    Desired: 3,
+    Current: 3,
+    Ready: 2,
+    'Up-to-date': 3,
+    Available: 2,
+    'Node Selector': 'kubernetes.io/os=linux',
+    Selector: 'app=web',
+  });
 });
 
 t.test('stateful sets and daemon sets get their own defaults and statuses', async (t) => {
@@ -114,13 +149,19 @@ t.test('stateful sets and daemon sets get their own defaults and statuses', asyn
   t.same(lines(update(statefulSets, sts, (o) => Object.assign(spec(o), { serviceName: 'other' }))), [
     "spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
   ]);
-  t.same(update(statefulSets, sts, (o) => Object.assign(spec(o), { replicas: 5 })), []);
+  t.same(
+    update(statefulSets, sts, (o) => Object.assign(spec(o), { replicas: 5 })),
+    [],
+  );
   const ds = valid(daemonSets, web);
   t.match(ds.spec, { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 0 } }, revisionHistoryLimit: 10 });
   t.notOk('replicas' in spec(ds));
-  t.same(lines(update(daemonSets, ds, (o) => Object.assign(spec(o), { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } } }))), [
-    'spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero',
-  ]);
+  t.same(
+    lines(
+      update(daemonSets, ds, (o) => Object.assign(spec(o), { updateStrategy: { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: 1, maxSurge: 1 } } })),
+    ),
+    ['spec.updateStrategy.rollingUpdate.maxSurge: Invalid value: 1: may not be set when maxUnavailable is non-zero'],
+  );
 });
 
 t.test('scale reads and writes replicas and prints the selector as Scale carries it', async (t) => {
@@ -134,7 +175,10 @@ t.test('scale reads and writes replicas and prints the selector as Scale carries
     t.equal(spec(obj).replicas, 5);
   }
   t.equal(daemonSets.scale, undefined);
-  const rc = valid(replicationControllers, { metadata: { name: 'rc' }, spec: { selector: { b: '2', a: '1' }, template: { ...template, metadata: { labels: { a: '1', b: '2' } } } } });
+  const rc = valid(replicationControllers, {
+    metadata: { name: 'rc' },
+    spec: { selector: { b: '2', a: '1' }, template: { ...template, metadata: { labels: { a: '1', b: '2' } } } },
+  });
   t.equal(replicationControllers.scale?.selector(rc), 'a=1,b=2');
 });
 
@@ -167,7 +211,11 @@ t.test('a job is labelled and selected by its uid unless the client manages the 
 });
 
 t.test('job rows show the status condition, completions and duration', async (t) => {
-  const job = valid(jobs, { metadata: { name: 'pi' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } } } }, 'u9');
+  const job = valid(
+    jobs,
+    { metadata: { name: 'pi' }, spec: { template: { spec: { restartPolicy: 'Never', containers: [{ name: 'pi', image: 'perl' }] } } } },
+    'u9',
+  );
   job.status = { startTime: ago(3), active: 1 };
   t.match(row(jobs, job), { Status: 'Running', Completions: '0/1', Duration: '3m', Selector: 'batch.kubernetes.io/controller-uid=u9' });
   job.status = { startTime: ago(3), completionTime: ago(1), succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] };

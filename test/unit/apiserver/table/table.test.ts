@@ -8,7 +8,14 @@ import { NOW, NOW_MS } from '../registry/lifecycle.js';
 const pod: KubeObject = {
   apiVersion: 'v1',
   kind: 'Pod',
-  metadata: { name: 'myapp-pod', namespace: 'default', uid: 'u1', resourceVersion: '1006', creationTimestamp: '2026-11-27T05:10:40Z', labels: { app: 'myapp' } },
+  metadata: {
+    name: 'myapp-pod',
+    namespace: 'default',
+    uid: 'u1',
+    resourceVersion: '1006',
+    creationTimestamp: '2026-11-27T05:10:40Z',
+    labels: { app: 'myapp' },
+  },
   spec: { nodeName: 'node-1', containers: [{ name: 'c', image: 'busybox' }] },
   status: {
     phase: 'Running',
@@ -50,7 +57,10 @@ t.test('a pod list becomes the Table kubectl prints, rows carrying PartialObject
       ['Readiness Gates', 'string', '', 1],
     ],
   );
-  t.ok(table.columnDefinitions.every((c) => c.description.length > 0), 'every column is described');
+  t.ok(
+    table.columnDefinitions.every((c) => c.description.length > 0),
+    'every column is described',
+  );
   t.same(table.rows[0]?.cells, ['myapp-pod', '1/1', 'Running', '0', '5s', '10.244.0.6', 'node-1', '<none>', '<none>']);
   t.same(table.rows[0]?.object, { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: pod.metadata });
 });
