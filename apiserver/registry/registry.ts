@@ -44,11 +44,14 @@ const GROUP_PRIORITY: Readonly<Record<string, number>> = {
   'resource.k8s.io': 15900,
 };
 
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
 function compareGroups(a: string, b: string): number {
   const pa = GROUP_PRIORITY[a] ?? 0;
   const pb = GROUP_PRIORITY[b] ?? 0;
-  if (pa !== pb) return pb - pa;
-  return a < b ? -1 : a > b ? 1 : 0;
+  return pa !== pb ? pb - pa : compareStrings(a, b);
 }
 
 const KUBE_VERSION = /^v(\d+)(?:(alpha|beta)(\d+))?$/;
@@ -61,7 +64,7 @@ export function compareVersions(a: string, b: string): number {
   if (!ma || !mb) {
     if (ma) return -1;
     if (mb) return 1;
-    return a < b ? -1 : a > b ? 1 : 0;
+    return compareStrings(a, b);
   }
   const stability = (STABILITY[mb[2] ?? ''] ?? 0) - (STABILITY[ma[2] ?? ''] ?? 0);
   if (stability !== 0) return stability;
@@ -108,7 +111,7 @@ export function registryProblems(defs: readonly ResourceDef[]): string[] {
 }
 
 export class ResourceRegistry {
-  /** Every definition, in preferred group-version order (stable within one group-version). */
+  /** Every definition, in preferred group-version order and by plural within one, as discovery lists them. */
   readonly all: readonly ResourceDef[];
   private readonly byResourceKey = new Map<string, ResourceDef>();
   private readonly byKindKey = new Map<string, ResourceDef>();
@@ -163,7 +166,7 @@ export class ResourceRegistry {
 
   /** The kinds of one group-version, sorted by plural as discovery lists them. */
   resourcesOf(group: string, version: string): ResourceDef[] {
-    return this.all.filter((d) => d.group === group && d.version === version).sort((a, b) => (a.plural < b.plural ? -1 : a.plural > b.plural ? 1 : 0));
+    return this.all.filter((d) => d.group === group && d.version === version);
   }
 
   /** The kinds in a category (`all` is what `kubectl get all` lists), in preferred group order. */
@@ -188,8 +191,8 @@ export class ResourceRegistry {
     return this.ordered(matches);
   }
 
-  /** Sorted by group priority then version preference; `Array.prototype.sort` is stable. */
+  /** Sorted by group priority, then version preference, then plural. */
   private ordered(defs: ResourceDef[]): ResourceDef[] {
-    return defs.sort((a, b) => compareGroups(a.group, b.group) || compareVersions(a.version, b.version));
+    return defs.sort((a, b) => compareGroups(a.group, b.group) || compareVersions(a.version, b.version) || compareStrings(a.plural, b.plural));
   }
 }

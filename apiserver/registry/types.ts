@@ -22,6 +22,11 @@ export interface ResourceDef {
   /** The kind's schema in the OpenAPI definitions (`io.k8s.api.core.v1.Pod`). */
   readonly schemaName: string;
   readonly subresources: readonly Subresource[];
+  /**
+   * A create keeps the status the client sent (a Node: the node agent registers with its status).
+   * Otherwise a kind with a status subresource starts with an empty status (then `prepareForCreate`).
+   */
+  readonly keepStatusOnCreate?: boolean;
   /** What `metadata.name` must be. */
   readonly nameRule: NameRule;
   /** The columns `kubectl get` prints; absent: kube-apiserver's default Name + Created At. */

@@ -59,7 +59,7 @@ export function prepareCreate(def: ResourceDef, obj: KubeObject, ctx: CreateCont
   delete meta.deletionGracePeriodSeconds;
   if (def.specFields) meta.generation = 1;
   else delete meta.generation;
-  if (def.subresources.includes('status')) delete obj.status;
+  if (def.subresources.includes('status') && !def.keepStatusOnCreate) delete obj.status;
   def.prepareForCreate?.(obj);
   def.defaults?.(obj);
   const causes = [...validateObjectMeta(def, obj), ...(def.validate?.(obj, undefined) ?? [])];

@@ -109,6 +109,7 @@ export const nodes: ResourceDef = {
   categories: [],
   schemaName: 'io.k8s.api.core.v1.Node',
   subresources: ['status'],
+  keepStatusOnCreate: true,
   nameRule: 'subdomain',
   columns: COLUMNS,
   fieldSelectors: { 'spec.unschedulable': (o) => String(at(o, 'spec', 'unschedulable') === true) },

@@ -30,22 +30,22 @@ t.test('names, scopes, short names and categories are those of kube-apiserver 1.
     d.schemaName,
   ]);
   t.same(table, [
-    ['v1', 'namespaces', 'namespace', 'Namespace', false, 'ns', '', 'io.k8s.api.core.v1.Namespace'],
-    ['v1', 'pods', 'pod', 'Pod', true, 'po', 'all', 'io.k8s.api.core.v1.Pod'],
-    ['v1', 'nodes', 'node', 'Node', false, 'no', '', 'io.k8s.api.core.v1.Node'],
-    ['v1', 'services', 'service', 'Service', true, 'svc', 'all', 'io.k8s.api.core.v1.Service'],
+    ['v1', 'configmaps', 'configmap', 'ConfigMap', true, 'cm', '', 'io.k8s.api.core.v1.ConfigMap'],
     ['v1', 'endpoints', 'endpoints', 'Endpoints', true, 'ep', '', 'io.k8s.api.core.v1.Endpoints'],
     ['v1', 'events', 'event', 'Event', true, 'ev', '', 'io.k8s.api.core.v1.Event'],
-    ['v1', 'configmaps', 'configmap', 'ConfigMap', true, 'cm', '', 'io.k8s.api.core.v1.ConfigMap'],
+    ['v1', 'namespaces', 'namespace', 'Namespace', false, 'ns', '', 'io.k8s.api.core.v1.Namespace'],
+    ['v1', 'nodes', 'node', 'Node', false, 'no', '', 'io.k8s.api.core.v1.Node'],
+    ['v1', 'persistentvolumeclaims', 'persistentvolumeclaim', 'PersistentVolumeClaim', true, 'pvc', '', 'io.k8s.api.core.v1.PersistentVolumeClaim'],
+    ['v1', 'persistentvolumes', 'persistentvolume', 'PersistentVolume', false, 'pv', '', 'io.k8s.api.core.v1.PersistentVolume'],
+    ['v1', 'pods', 'pod', 'Pod', true, 'po', 'all', 'io.k8s.api.core.v1.Pod'],
+    ['v1', 'replicationcontrollers', 'replicationcontroller', 'ReplicationController', true, 'rc', 'all', 'io.k8s.api.core.v1.ReplicationController'],
     ['v1', 'secrets', 'secret', 'Secret', true, '', '', 'io.k8s.api.core.v1.Secret'],
     ['v1', 'serviceaccounts', 'serviceaccount', 'ServiceAccount', true, 'sa', '', 'io.k8s.api.core.v1.ServiceAccount'],
-    ['v1', 'replicationcontrollers', 'replicationcontroller', 'ReplicationController', true, 'rc', 'all', 'io.k8s.api.core.v1.ReplicationController'],
-    ['v1', 'persistentvolumes', 'persistentvolume', 'PersistentVolume', false, 'pv', '', 'io.k8s.api.core.v1.PersistentVolume'],
-    ['v1', 'persistentvolumeclaims', 'persistentvolumeclaim', 'PersistentVolumeClaim', true, 'pvc', '', 'io.k8s.api.core.v1.PersistentVolumeClaim'],
+    ['v1', 'services', 'service', 'Service', true, 'svc', 'all', 'io.k8s.api.core.v1.Service'],
+    ['apps/v1', 'daemonsets', 'daemonset', 'DaemonSet', true, 'ds', 'all', 'io.k8s.api.apps.v1.DaemonSet'],
     ['apps/v1', 'deployments', 'deployment', 'Deployment', true, 'deploy', 'all', 'io.k8s.api.apps.v1.Deployment'],
     ['apps/v1', 'replicasets', 'replicaset', 'ReplicaSet', true, 'rs', 'all', 'io.k8s.api.apps.v1.ReplicaSet'],
     ['apps/v1', 'statefulsets', 'statefulset', 'StatefulSet', true, 'sts', 'all', 'io.k8s.api.apps.v1.StatefulSet'],
-    ['apps/v1', 'daemonsets', 'daemonset', 'DaemonSet', true, 'ds', 'all', 'io.k8s.api.apps.v1.DaemonSet'],
     ['batch/v1', 'jobs', 'job', 'Job', true, '', 'all', 'io.k8s.api.batch.v1.Job'],
     ['storage.k8s.io/v1', 'storageclasses', 'storageclass', 'StorageClass', false, 'sc', '', 'io.k8s.api.storage.v1.StorageClass'],
     ['coordination.k8s.io/v1', 'leases', 'lease', 'Lease', true, '', '', 'io.k8s.api.coordination.v1.Lease'],
@@ -64,14 +64,14 @@ t.test('subresources, name rules and generation follow each kind upstream', asyn
   t.same(
     registry.all.filter((d) => d.nameRule !== 'subdomain').map((d) => [d.plural, d.nameRule]),
     [
+      ['events', 'path'],
       ['namespaces', 'label'],
       ['services', 'label'],
-      ['events', 'path'],
     ],
   );
   t.same(
     registry.all.filter((d) => d.specFields).map((d) => d.plural),
-    ['replicationcontrollers', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'endpointslices'],
+    ['replicationcontrollers', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'jobs', 'endpointslices'],
   );
 });
 
@@ -113,7 +113,7 @@ t.test("group-versions come in kube's preferred order, and 'all' lists the workl
   );
   t.same(
     registry.inCategory('all').map((d) => d.plural),
-    ['pods', 'services', 'replicationcontrollers', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs'],
+    ['pods', 'replicationcontrollers', 'services', 'daemonsets', 'deployments', 'replicasets', 'statefulsets', 'jobs'],
   );
   t.same(['v1alpha1', 'v1beta2', 'v2', 'foo', 'v1', 'v1beta1', 'v11alpha2'].sort(compareVersions), [
     'v2',
