@@ -11,6 +11,7 @@ usage: picokube apiserver --store HOST:PORT[,HOST:PORT...] [flags]
   --port N                       HTTP port (default 6443)
   --host ADDR                    address to bind (default 127.0.0.1)
   --watch-timeout-seconds N      a watch without timeoutSeconds lasts N..2N s (default 1800)
+  --compaction-interval-seconds N  compact the store's history older than N s, every N s (default 300; 0 never)
   --log-level LEVEL              pino level (default info)
   --help                         this text
 
@@ -25,6 +26,7 @@ export async function main(argv: string[]): Promise<void> {
       port: { type: 'string', default: '6443' },
       host: { type: 'string', default: '127.0.0.1' },
       'watch-timeout-seconds': { type: 'string', default: '1800' },
+      'compaction-interval-seconds': { type: 'string', default: '300' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -43,7 +45,12 @@ export async function main(argv: string[]): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a port number');
   const endpoints = (values.store as string).split(',').map((s) => s.trim()).filter(Boolean);
   const store = new WsStoreClient({ endpoints });
-  const server = buildApiserver({ store, logger, watchTimeoutSecondsMax: Number(values['watch-timeout-seconds']) });
+  const server = buildApiserver({
+    store,
+    logger,
+    watchTimeoutSecondsMax: Number(values['watch-timeout-seconds']),
+    compactionIntervalMs: Number(values['compaction-interval-seconds']) * 1000,
+  });
   try {
     await server.app.listen({ port, host: values.host });
   } catch (err) {

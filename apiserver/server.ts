@@ -12,6 +12,7 @@ import { definitions } from './openapi/definitions.js';
 import { registerOpenApiRoutes } from './openapi-routes.js';
 import { ResourceRegistry } from './registry/registry.js';
 import { ApiError, routeNotFound, toApiError, tooLarge } from './status.js';
+import { Compactor } from './storage/compactor.js';
 import { ObjectStore } from './storage/object-store.js';
 import { WatchCaches } from './storage/watch-caches.js';
 
@@ -31,6 +32,8 @@ export interface ApiserverOptions {
   readonly watchTimeoutSecondsMax?: number;
   readonly eventWindowMax?: number;
   readonly bookmarkIntervalMs?: number;
+  /** How often the store's history is compacted (kube: --etcd-compaction-interval, 5 min); 0 never. */
+  readonly compactionIntervalMs?: number;
 }
 
 export interface Apiserver {
@@ -68,6 +71,7 @@ export function buildApiserver(options: ApiserverOptions): Apiserver {
     protobuf: options.protobuf,
     watchTimeoutSecondsMax: options.watchTimeoutSecondsMax ?? 1800,
   };
+  const compactor = new Compactor({ store, logger: options.logger.child({ component: 'compactor' }), intervalMs: options.compactionIntervalMs ?? 5 * 60_000 });
   const bodyLimit = options.bodyLimitBytes ?? BODY_LIMIT_BYTES_DEFAULT;
   const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }), disableRequestLogging: true, bodyLimit, return503OnClosing: false }) as unknown as FastifyInstance;
 
@@ -127,8 +131,10 @@ export function buildApiserver(options: ApiserverOptions): Apiserver {
     async startCaches() {
       await ensureSystemNamespaces(context);
       await (caches as WatchCaches).start();
+      compactor.start();
     },
     async close() {
+      compactor.stop();
       caches?.stop();
       await app.close();
     },
