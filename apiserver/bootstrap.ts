@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import type { KubeObject } from '../kube/object.js';
 import type { ApiContext } from './handlers/context.js';
+import type { ResourceDef } from './registry/types.js';
 import { ApiError } from './status.js';
 import { prepareCreate } from './strategy/object-lifecycle.js';
 import { rfc3339 } from './time.js';
@@ -7,20 +9,41 @@ import { rfc3339 } from './time.js';
 /** The namespaces every cluster has from the start (kube-apiserver's bootstrap controller makes them). */
 export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-/**
- * Creates the system namespaces that do not exist yet. Several apiservers may race to do it;
- * the create txn lets one win and the others see AlreadyExists, which is fine.
- */
+/** Creates the system namespaces that do not exist yet. */
 export async function ensureSystemNamespaces(ctx: ApiContext): Promise<void> {
   const def = ctx.registry.byKind('', 'Namespace');
   if (!def) return;
   for (const name of SYSTEM_NAMESPACES) {
-    if (await ctx.objects.find(def, undefined, name)) continue;
-    const obj = prepareCreate(def, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } }, { namespace: undefined, uid: randomUUID(), now: rfc3339(ctx.nowMs()), nameSuffix: '' });
-    try {
-      await ctx.objects.create(def, obj);
-    } catch (err) {
-      if (!(err instanceof ApiError && err.status.reason === 'AlreadyExists')) throw err;
-    }
+    await createIfAbsent(ctx, def, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  }
+}
+
+/** The first address of kubeadm's and kind's service range (10.96.0.0/12), which the `kubernetes` Service takes. */
+export const KUBERNETES_SERVICE_IP = '10.96.0.1';
+
+/**
+ * The `default/kubernetes` Service every cluster has (kube-apiserver's kubernetesservice
+ * controller makes it), so `kubectl get svc` and `get all` on a fresh cluster print what a real
+ * one does. Its targetPort is kube-apiserver's default secure port; no Endpoints are published.
+ */
+export async function ensureKubernetesService(ctx: ApiContext): Promise<void> {
+  const def = ctx.registry.byKind('', 'Service');
+  if (!def) return;
+  await createIfAbsent(ctx, def, 'default', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { component: 'apiserver', provider: 'kubernetes' } },
+    spec: { type: 'ClusterIP', clusterIP: KUBERNETES_SERVICE_IP, ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 6443 }], sessionAffinity: 'None' },
+  });
+}
+
+/** Several apiservers may race to create the same object: the create txn lets one win and the others see AlreadyExists, which is fine. */
+async function createIfAbsent(ctx: ApiContext, def: ResourceDef, namespace: string | undefined, body: KubeObject): Promise<void> {
+  if (await ctx.objects.find(def, namespace, body.metadata.name ?? '')) return;
+  const obj = prepareCreate(def, body, { namespace, uid: randomUUID(), now: rfc3339(ctx.nowMs()), nameSuffix: '' });
+  try {
+    await ctx.objects.create(def, obj);
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status.reason === 'AlreadyExists')) throw err;
   }
 }

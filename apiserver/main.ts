@@ -12,6 +12,7 @@ usage: picokube apiserver --store HOST:PORT[,HOST:PORT...] [flags]
   --host ADDR                    address to bind (default 127.0.0.1)
   --watch-timeout-seconds N      a watch without timeoutSeconds lasts N..2N s (default 1800)
   --compaction-interval-seconds N  compact the store's history older than N s, every N s (default 300; 0 never)
+  --watch-window-events N        recent changes each watch cache keeps for watches from an older resourceVersion (default 10000)
   --log-level LEVEL              pino level (default info)
   --help                         this text
 
@@ -27,6 +28,7 @@ export async function main(argv: string[]): Promise<void> {
       host: { type: 'string', default: '127.0.0.1' },
       'watch-timeout-seconds': { type: 'string', default: '1800' },
       'compaction-interval-seconds': { type: 'string', default: '300' },
+      'watch-window-events': { type: 'string', default: '10000' },
       'log-level': { type: 'string', default: 'info' },
       help: { type: 'boolean', default: false },
     },
@@ -43,6 +45,8 @@ export async function main(argv: string[]): Promise<void> {
   if (!values.store) fail('--store is required');
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail('--port must be a port number');
+  const eventWindowMax = Number(values['watch-window-events']);
+  if (!Number.isSafeInteger(eventWindowMax) || eventWindowMax < 1) fail('--watch-window-events must be a positive integer');
   const endpoints = (values.store as string).split(',').map((s) => s.trim()).filter(Boolean);
   const store = new WsStoreClient({ endpoints });
   const server = buildApiserver({
@@ -50,6 +54,7 @@ export async function main(argv: string[]): Promise<void> {
     logger,
     watchTimeoutSecondsMax: Number(values['watch-timeout-seconds']),
     compactionIntervalMs: Number(values['compaction-interval-seconds']) * 1000,
+    eventWindowMax,
   });
   try {
     await server.app.listen({ port, host: values.host });

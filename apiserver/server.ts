@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { StoreClient } from '../raft/client/store-client.js';
-import { ensureSystemNamespaces } from './bootstrap.js';
+import { ensureKubernetesService, ensureSystemNamespaces } from './bootstrap.js';
 import { VERSION_INFO } from './discovery.js';
 import type { ProtobufDecoder } from './handlers/body.js';
 import type { ApiContext } from './handlers/context.js';
@@ -130,6 +130,7 @@ export function buildApiserver(options: ApiserverOptions): Apiserver {
     metrics,
     async startCaches() {
       await ensureSystemNamespaces(context);
+      await ensureKubernetesService(context);
       await (caches as WatchCaches).start();
       compactor.start();
     },

@@ -111,6 +111,25 @@ export function invalid(q: Qualified, name: string, causes: readonly FieldCause[
   return new ApiError(422, 'Invalid', message, details);
 }
 
+/**
+ * A well-formed json patch that does not apply to the object (a failed `test`, a missing path):
+ * kube answers its generic 422 (apimachinery's NewGenericServerResponse), empty details, no cause.
+ */
+export function patchDoesNotApply(): ApiError {
+  return new ApiError(422, 'Invalid', 'the server rejected our request due to an error in our request', {});
+}
+
+/**
+ * A patch whose result does not decode into the kind (strict field validation, a wrong type):
+ * kube's `field.Invalid(patch, <value>, <detail>)` with no kind or name, which kubectl prints
+ * as `The request is invalid: patch: Invalid value: "<value>": <detail>`. `quotedValue` is the
+ * value as Go's `%q` prints it.
+ */
+export function invalidPatch(quotedValue: string, detail: string): ApiError {
+  const message = `Invalid value: ${quotedValue}: ${detail}`;
+  return new ApiError(422, 'Invalid', ` "" is invalid: patch: ${message}`, { causes: [{ reason: 'FieldValueInvalid', message, field: 'patch' }] });
+}
+
 export function badRequest(message: string): ApiError {
   return new ApiError(400, 'BadRequest', message);
 }

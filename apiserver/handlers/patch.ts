@@ -6,7 +6,7 @@ import { PatchError } from '../../kube/patch/patch-error.js';
 import { applyStrategicMergePatch } from '../../kube/patch/strategic-merge-patch.js';
 import type { SchemaDefinitions } from '../../kube/schema/types.js';
 import type { ResourceDef } from '../registry/types.js';
-import { ApiError, badRequest, invalid } from '../status.js';
+import { ApiError, badRequest, patchDoesNotApply } from '../status.js';
 import type { PatchType } from './body.js';
 
 /**
@@ -37,8 +37,10 @@ export function applyPatch(def: ResourceDef, type: PatchType, current: KubeObjec
   } catch (err) {
     if (err instanceof ApiError) throw err;
     if (err instanceof PatchError) {
-      // A json patch `test` that fails, or a path that is not there, is 422 in kube; a malformed patch is 400.
-      if (type === 'json') throw invalid(def, current.metadata.name ?? '', [{ reason: 'FieldValueInvalid', field: '', message: err.message }]);
+      // A json patch `test` that fails, or a path that is not there, is kube's generic 422, which
+      // does not say why (kubectl: "The request is invalid: the server rejected our request...").
+      if (type === 'json' && err.status === 422) throw patchDoesNotApply();
+      if (err.status === 413) throw new ApiError(413, 'RequestEntityTooLarge', err.message);
       throw badRequest(err.message);
     }
     throw badRequest(`the patch could not be applied: ${(err as Error).message}`);

@@ -23,8 +23,19 @@ export async function handleDelete(ctx: ApiContext, def: ResourceDef, info: Requ
   const dryRun = queryDryRun(q);
   const result = await deleteOne(ctx, def, info.namespace, info.name ?? '', opts, dryRun);
   // kube answers 200 whether the object went at once or was only marked (graceful, finalizers).
+  // An object that went is answered with a Success Status, except for the kinds whose kube
+  // registry sets ReturnDeletedObject; a marked one is answered as it now is.
+  if (result.deleted && !RETURNS_DELETED_OBJECT.has(def.plural)) {
+    const m = result.object.metadata;
+    const details = { name: m.name ?? '', ...(def.group === '' ? {} : { group: def.group }), kind: def.plural, uid: m.uid ?? '' };
+    const status = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details };
+    return reply.code(200).type('application/json').send(JSON.stringify(status));
+  }
   return sendObject(reply, def, result.object, 200, negotiate(req.headers.accept), ctx.nowMs());
 }
+
+/** kube's registries with `ReturnDeletedObject: true`: a DELETE that removes one answers the object. */
+const RETURNS_DELETED_OBJECT: ReadonlySet<string> = new Set(['pods', 'services', 'namespaces', 'persistentvolumes', 'persistentvolumeclaims']);
 
 export async function handleDeleteCollection(ctx: ApiContext, def: ResourceDef, info: RequestInfo, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const q = req.query as Query;

@@ -1,10 +1,11 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject } from '../../kube/object.js';
 import type { ResourceDef } from '../registry/types.js';
-import { ApiError, alreadyExists, badRequest, conflict, MODIFIED_CONFLICT } from '../status.js';
+import { ApiError, alreadyExists, badRequest, conflict, invalidPatch, MODIFIED_CONFLICT } from '../status.js';
+import { goJson, goQuote, goSprint } from '../strategy/go-format.js';
 import { checkFields } from '../strategy/field-validation.js';
 import { checkBodyIdentity, prepareCreate, prepareUpdate, readyToVanish, sameObject, type UpdateTarget } from '../strategy/object-lifecycle.js';
-import { decodeObjectBody, decodePatchBody, patchTypeOf } from './body.js';
+import { decodeObjectBody, decodePatchBody, type PatchType, patchTypeOf } from './body.js';
 import type { ApiContext } from './context.js';
 import { checkNamespaceAccepts } from './namespace-lifecycle.js';
 import { negotiate } from './negotiate.js';
@@ -101,12 +102,13 @@ export async function handlePatch(ctx: ApiContext, def: ResourceDef, info: Reque
     const sentVersion = (patched.metadata as { resourceVersion?: unknown } | undefined)?.resourceVersion;
     if (sentVersion !== undefined && sentVersion !== current.metadata.resourceVersion) throw conflict(def, name, MODIFIED_CONFLICT);
     const identified = checkBodyIdentity(def, patched, info.namespace, info.name);
-    const { object, warnings } = checkFields(def, identified, mode, ctx.definitions);
+    const decodeError = patchType === 'apply' ? undefined : (detail: string) => invalidPatch(goQuote(patchedValue(patchType, patch, patched)), detail);
+    const { object, warnings } = checkFields(def, identified, mode, ctx.definitions, decodeError);
     const next = prepareUpdate(def, object, current, target);
+    // Before the answer goes out: headers set after send are lost. A retry sets them again.
+    addWarnings(reply, warnings);
     try {
-      const sent = await commitUpdate(ctx, def, info, req, reply, current, next, Number(current.metadata.resourceVersion), dryRun);
-      addWarnings(reply, warnings);
-      return sent;
+      return await commitUpdate(ctx, def, info, req, reply, current, next, Number(current.metadata.resourceVersion), dryRun);
     } catch (err) {
       if (err instanceof ApiError && err.status.reason === 'Conflict' && sentVersion === undefined && attempt < 16) continue;
       throw err;
@@ -136,6 +138,11 @@ async function commitUpdate(
   }
   const updated = await ctx.objects.update(def, next, expectedRevision);
   return sendObject(reply, def, updated, 200, rep, ctx.nowMs());
+}
+
+/** What kube quotes when a patched object does not decode: the patch as Go prints a map (strategic), or the patched object's JSON (json, merge). */
+function patchedValue(type: PatchType, patch: unknown, patched: KubeObject): string {
+  return type === 'strategic' ? goSprint(patch) : goJson(patched);
 }
 
 function rfc3339Now(ctx: ApiContext): string {

@@ -3,31 +3,41 @@ import { isPlainObject } from '../../kube/object.js';
 import { typeErrors, unknownFields } from '../../kube/schema/strict-fields.js';
 import { resolveSchema, type Schema, type SchemaDefinitions } from '../../kube/schema/types.js';
 import type { ResourceDef } from '../registry/types.js';
-import { badRequest } from '../status.js';
+import { type ApiError, badRequest } from '../status.js';
 import type { FieldValidation } from '../handlers/query.js';
 
 /**
  * `fieldValidation` as kube-apiserver applies it to built-in kinds: a field the kind's schema
  * does not know is an error (Strict: 400 `strict decoding error: unknown field "spec.x"`), a
  * warning (Warn), or nothing (Ignore); in the last two cases the field is dropped, as decoding
- * into kube's Go types drops it. A value of the wrong JSON type is always a 400.
+ * into kube's Go types drops it. A value of the wrong JSON type is always an error. Errors are
+ * built by `decodeError`: a 400 for a create or update body unless the caller says otherwise.
  */
-export function checkFields(def: ResourceDef, obj: KubeObject, mode: FieldValidation, definitions: SchemaDefinitions): { object: KubeObject; warnings: string[] } {
+export function checkFields(
+  def: ResourceDef,
+  obj: KubeObject,
+  mode: FieldValidation,
+  definitions: SchemaDefinitions,
+  decodeError: DecodeError = (detail) => badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${detail}`),
+): { object: KubeObject; warnings: string[] } {
   const schema = definitions[def.schemaName];
   if (!schema) return { object: obj, warnings: [] };
   const wrongTypes = typeErrors(obj, schema, definitions);
-  if (wrongTypes.length > 0) {
-    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: ${wrongTypes.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
-  }
+  if (wrongTypes.length > 0) throw decodeError(wrongTypes.map((e) => `${e.field}: ${e.message}`).join('; '));
   const unknown = unknownFields(obj, schema, definitions);
   if (unknown.length === 0) return { object: obj, warnings: [] };
-  if (mode === 'Strict') {
-    const list = unknown.map((f) => `unknown field "${f}"`).join(', ');
-    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: strict decoding error: ${list}`);
-  }
+  if (mode === 'Strict') throw decodeError(`strict decoding error: ${unknown.map((f) => `unknown field "${f}"`).join(', ')}`);
   const pruned = prune(obj, schema, definitions) as KubeObject;
   return { object: pruned, warnings: mode === 'Warn' ? unknown.map((f) => `unknown field "${f}"`) : [] };
 }
+
+/**
+ * The error for a body that does not decode into the kind, given what went wrong
+ * (`strict decoding error: unknown field "spec.x"`). A create or update body is a 400
+ * (`Pod in version "v1" cannot be handled as a Pod: ...`); a patched object is a 422 on the
+ * field `patch` (see write.ts).
+ */
+export type DecodeError = (detail: string) => ApiError;
 
 const TOP_LEVEL_KNOWN = new Set(['apiVersion', 'kind', 'metadata']);
 

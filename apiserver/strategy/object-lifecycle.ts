@@ -99,7 +99,9 @@ export function prepareUpdate(def: ResourceDef, obj: KubeObject, old: KubeObject
     delete meta.deletionGracePeriodSeconds;
   }
   if ((meta.uid === undefined || meta.uid === '') && old.metadata.uid !== undefined) meta.uid = old.metadata.uid;
-  if ((meta.creationTimestamp === undefined || meta.creationTimestamp === null) && old.metadata.creationTimestamp !== undefined) meta.creationTimestamp = old.metadata.creationTimestamp;
+  // kube's BeforeUpdate ignores a sent creationTimestamp: clients re-serialize it (client-node
+  // sends a Date back as `…T06:11:48.000Z`), so any value sent is replaced by the stored one.
+  if (old.metadata.creationTimestamp !== undefined && old.metadata.creationTimestamp !== null) meta.creationTimestamp = old.metadata.creationTimestamp;
   if (target === 'main') def.defaults?.(next);
   if (def.specFields && def.specFields.some((f) => !isDeepStrictEqual(next[f], old[f]))) {
     meta.generation = (old.metadata.generation ?? 0) + 1;

@@ -15,6 +15,13 @@ export interface WsStoreClientOptions {
   readonly attemptTimeoutMs?: number;
   /** How long a request may take in all, retries included. */
   readonly requestTimeoutMs?: number;
+  /**
+   * How often each open connection is pinged (default 1000). A replica that answers nothing
+   * (no pong, no frame) for `keepaliveMisses` pings in a row (default 3) is cut off as dead:
+   * a paused or partitioned replica never closes its socket, and its watches would stall.
+   */
+  readonly keepaliveIntervalMs?: number;
+  readonly keepaliveMisses?: number;
 }
 
 type Body = Record<string, unknown> & { op: string };
@@ -36,6 +43,8 @@ interface Conn {
   open: boolean;
   id: number;
   retryMs: number;
+  /** Pings sent since the replica last sent anything (a pong or any frame). */
+  unanswered: number;
   readonly inflight: Map<number, Pending>;
   /** Watch frames that arrived before the reply naming their watch. */
   readonly early: Map<number, WatchResponse[]>;
@@ -65,13 +74,35 @@ export class WsStoreClient implements StoreClient {
   private closed = false;
   private readonly attemptTimeoutMs: number;
   private readonly requestTimeoutMs: number;
+  private readonly keepaliveMisses: number;
+  private readonly keepaliveTimer: NodeJS.Timeout;
 
   constructor(options: WsStoreClientOptions) {
     if (options.endpoints.length === 0) throw new Error('store client: no endpoints');
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 3000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-    this.conns = options.endpoints.map((address) => ({ address, ws: undefined, open: false, id: 0, retryMs: 50, inflight: new Map(), early: new Map(), watches: new Map() }));
+    this.keepaliveMisses = options.keepaliveMisses ?? 3;
+    this.conns = options.endpoints.map((address) => ({ address, ws: undefined, open: false, id: 0, retryMs: 50, unanswered: 0, inflight: new Map(), early: new Map(), watches: new Map() }));
     for (const c of this.conns) this.connect(c);
+    this.keepaliveTimer = setInterval(() => this.keepalive(), options.keepaliveIntervalMs ?? 1000);
+    this.keepaliveTimer.unref();
+  }
+
+  /**
+   * Counts missed pings rather than elapsed time, so that a pause of this process's own event
+   * loop (pongs waiting unread) costs one miss, not a cut connection.
+   */
+  private keepalive(): void {
+    for (const c of this.conns) {
+      if (!c.open || !c.ws) continue;
+      if (c.unanswered >= this.keepaliveMisses) {
+        // 'close' follows: in-flight requests retry elsewhere and watches resume elsewhere.
+        c.ws.terminate();
+        continue;
+      }
+      c.unanswered++;
+      c.ws.ping();
+    }
   }
 
   // ---- connections -------------------------------------------------------------------------
@@ -84,11 +115,16 @@ export class WsStoreClient implements StoreClient {
     ws.on('open', () => {
       c.open = true;
       c.retryMs = 50;
+      c.unanswered = 0;
       this.send(c, { id: -1, op: 'status' });
       this.flushWaiting();
       for (const w of [...this.watchesWithoutConn]) w.restart();
     });
+    ws.on('pong', () => {
+      c.unanswered = 0;
+    });
     ws.on('message', (data: Buffer) => {
+      c.unanswered = 0;
       let frame: ServerFrame;
       try {
         frame = decodeServerFrame(data);
@@ -381,18 +417,20 @@ export class WsStoreClient implements StoreClient {
       if (c.inflight.delete(id)) w.restart();
     }, this.attemptTimeoutMs);
     timer.unref();
-    c.inflight.set(id, {
+    const pending: Pending = {
       body,
       resolve: (v) => {
         clearTimeout(timer);
+        // The replica that answered: a request lost with its connection is retried on another.
+        const at = pending.conn ?? c;
         const watchId = (v as { watchId: number }).watchId;
-        if (!w.attach(c, watchId)) {
-          this.send(c, { id: ++this.reqSeq, op: 'cancelWatch', watchId });
+        if (!w.attach(at, watchId)) {
+          this.send(at, { id: ++this.reqSeq, op: 'cancelWatch', watchId });
           return;
         }
-        c.watches.set(watchId, w);
-        for (const r of c.early.get(watchId) ?? []) w.onResponse(r);
-        c.early.delete(watchId);
+        at.watches.set(watchId, w);
+        for (const r of at.early.get(watchId) ?? []) w.onResponse(r);
+        at.early.delete(watchId);
       },
       reject: (e) => {
         clearTimeout(timer);
@@ -403,7 +441,8 @@ export class WsStoreClient implements StoreClient {
       conn: c,
       timer: undefined,
       attempts: 1,
-    });
+    };
+    c.inflight.set(id, pending);
     if (!this.send(c, { ...body, id })) {
       c.inflight.delete(id);
       this.watchesWithoutConn.add(w);
@@ -424,6 +463,7 @@ export class WsStoreClient implements StoreClient {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.keepaliveTimer);
     const err = new StoreError('Closed', 'store client is closed');
     for (const c of this.conns) {
       for (const p of c.inflight.values()) p.reject(err);

@@ -185,6 +185,22 @@ export class KubeCluster {
     });
   }
 
+  /**
+   * Starts kubectl against this cluster (same kubeconfig and discovery cache as `kubectl()`) and
+   * returns at once, for commands that do not end by themselves (`get -w`). The caller reads its
+   * stdout and kills it by its PID; `stop()` kills it too if it still runs.
+   */
+  kubectlSpawn(args: readonly string[]): ChildProcess {
+    const proc = spawn('kubectl', ['--kubeconfig', this.kubeconfigPath, ...args], {
+      env: { ...process.env, KUBECACHEDIR: this.cacheDir },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.kubectls.add(proc);
+    proc.once('close', () => this.kubectls.delete(proc));
+    proc.once('error', () => this.kubectls.delete(proc));
+    return proc;
+  }
+
   /** Ends every process by its PID (kubectl runs included); removes the folders unless `keepDir`. */
   async stop(keepDir = false): Promise<void> {
     for (const k of this.kubectls) k.kill('SIGKILL');

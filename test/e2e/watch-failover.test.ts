@@ -1,0 +1,293 @@
+import { type ClientRequest, request } from 'node:http';
+import t from 'tap';
+import { KubeCluster } from '../helpers/kube-cluster.js';
+import { pollUntil } from '../helpers/store-cluster.js';
+
+/**
+ * The apiserver's watch guarantee across a store failover: client watches of pods keep every
+ * change exactly once and in order while the store's leader is killed under a stream of writes,
+ * and every acknowledged write is readable afterwards.
+ */
+
+const WRITERS = 2;
+const ACKED_BEFORE_KILL = 40;
+const ACKED_AFTER_KILL = 40;
+/** A write may wait out an election inside the apiserver; past this it counts as not acknowledged. */
+const WRITE_TIMEOUT_MS = 20_000;
+
+interface WatchedEvent {
+  readonly type: string;
+  readonly name: string;
+  readonly rv: number;
+  readonly gen: string | undefined;
+}
+
+/**
+ * A pod watch as client-go's reflector keeps one: a streaming GET from a resourceVersion, lines
+ * parsed as they come; when the server ends the stream (or the connection breaks, or it answers
+ * 5xx/429 while its cache re-lists), it watches again from the last resourceVersion it saw. An
+ * ERROR event (410: the resourceVersion is gone) would force a re-list, which would hide lost
+ * events, so it ends this watcher and is reported.
+ */
+class PodWatcher {
+  readonly events: WatchedEvent[] = [];
+  readonly errors: string[] = [];
+  /** How many times it watched again after the stream ended. */
+  rewatches = 0;
+  private lastRv: number;
+  private current: ClientRequest | undefined;
+  private stopped = false;
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly token: string,
+    fromRv: number,
+    /** Asks the server to end each stream after this long (0: never), to exercise re-watching. */
+    private readonly timeoutSeconds = 0,
+  ) {
+    this.lastRv = fromRv;
+  }
+
+  /** The newest resourceVersion seen (events and bookmarks). */
+  get resourceVersion(): number {
+    return this.lastRv;
+  }
+
+  get failed(): boolean {
+    return this.errors.length > 0;
+  }
+
+  start(): void {
+    if (this.stopped) return;
+    const timeout = this.timeoutSeconds > 0 ? `&timeoutSeconds=${this.timeoutSeconds}` : '';
+    const url = `${this.baseUrl}/api/v1/namespaces/default/pods?watch=true&allowWatchBookmarks=true&resourceVersion=${this.lastRv}${timeout}`;
+    let ended = false;
+    const again = (delayMs: number): void => {
+      if (ended) return;
+      ended = true;
+      if (this.stopped || this.failed) return;
+      this.rewatches++;
+      setTimeout(() => this.start(), delayMs);
+    };
+    const req = request(url, { headers: { authorization: `Bearer ${this.token}`, accept: 'application/json' } }, (res) => {
+      if (res.statusCode !== 200) {
+        res.resume();
+        // 429/503 while the apiserver's cache is not ready: retry as client-go's backoff does.
+        again(100);
+        return;
+      }
+      res.setEncoding('utf8');
+      let buffered = '';
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        for (let nl = buffered.indexOf('\n'); nl >= 0; nl = buffered.indexOf('\n')) {
+          this.onLine(buffered.slice(0, nl));
+          buffered = buffered.slice(nl + 1);
+        }
+      });
+      res.on('end', () => again(0));
+      res.on('error', () => again(0));
+      res.on('close', () => again(0));
+    });
+    req.on('error', () => again(100));
+    req.end();
+    this.current = req;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.current?.destroy();
+  }
+
+  private onLine(line: string): void {
+    if (line.trim() === '') return;
+    let e: {
+      type?: string;
+      object?: { metadata?: { name?: string; resourceVersion?: string; labels?: Record<string, string> }; code?: number; message?: string };
+    };
+    try {
+      e = JSON.parse(line);
+    } catch {
+      this.errors.push(`unparseable line: ${line.slice(0, 200)}`);
+      return;
+    }
+    if (e.type === 'ERROR') {
+      this.errors.push(`ERROR event: ${e.object?.code} ${e.object?.message}`);
+      this.current?.destroy();
+      return;
+    }
+    const rv = Number(e.object?.metadata?.resourceVersion);
+    if (!Number.isSafeInteger(rv)) {
+      this.errors.push(`an event without a resourceVersion: ${line.slice(0, 200)}`);
+      return;
+    }
+    if (e.type !== 'BOOKMARK') this.events.push({ type: e.type ?? '', name: e.object?.metadata?.name ?? '', rv, gen: e.object?.metadata?.labels?.gen });
+    this.lastRv = rv;
+  }
+}
+
+interface AckedWrite {
+  readonly kind: 'create' | 'update';
+  readonly name: string;
+  readonly gen: string;
+  readonly rv: number;
+}
+
+interface AttemptedWrite {
+  readonly name: string;
+  readonly gen: string;
+  /** Resolved once the apiserver answered (or the attempt failed): undefined if not acknowledged. */
+  acked?: AckedWrite;
+  /** How long the apiserver took to answer (or fail). */
+  tookMs?: number;
+}
+
+t.test(
+  'killing the store leader under 3 pod watchers and a writer: every watcher sees every change once, in order, and every acknowledged write is readable',
+  async (t) => {
+    const cluster = await KubeCluster.start();
+    t.teardown(() => cluster.stop(!t.passing()));
+    const auth = { authorization: `Bearer ${cluster.token}` };
+    const podsUrl = `${cluster.url}/api/v1/namespaces/default/pods`;
+
+    const list = (await (await fetch(podsUrl, { headers: auth })).json()) as { metadata: { resourceVersion: string } };
+    const startRv = Number(list.metadata.resourceVersion);
+    // One long-lived stream, and two the server ends every 1 s and 3 s: those re-watch from their
+    // last resourceVersion many times, before, during and after the failover.
+    const watchers = [0, 1, 3].map((timeoutSeconds) => new PodWatcher(cluster.url, cluster.token, startRv, timeoutSeconds));
+    for (const w of watchers) w.start();
+    t.teardown(() => {
+      for (const w of watchers) w.stop();
+    });
+
+    const attempts: AttemptedWrite[] = [];
+    const acked: AckedWrite[] = [];
+    let writing = true;
+    /** One writer: creates a pod, then updates its pods round-robin; each write waits for the previous. */
+    const writer = async (id: number): Promise<void> => {
+      const mine: string[] = [];
+      for (let n = 0; writing; n++) {
+        const gen = `w${id}-${n}`;
+        const create = n % 3 === 0 || mine.length === 0;
+        const name = create ? `fo-${id}-${n}` : (mine[n % mine.length] as string);
+        const attempt: AttemptedWrite = { name, gen };
+        attempts.push(attempt);
+        const startedMs = Date.now();
+        try {
+          const res = create
+            ? await fetch(podsUrl, {
+                method: 'POST',
+                headers: { ...auth, 'content-type': 'application/json' },
+                body: JSON.stringify({
+                  apiVersion: 'v1',
+                  kind: 'Pod',
+                  metadata: { name, labels: { gen } },
+                  spec: { containers: [{ name: 'main', image: 'busybox' }] },
+                }),
+                signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
+              })
+            : await fetch(`${podsUrl}/${name}`, {
+                method: 'PATCH',
+                headers: { ...auth, 'content-type': 'application/merge-patch+json' },
+                body: JSON.stringify({ metadata: { labels: { gen } } }),
+                signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
+              });
+          const body = (await res.json()) as { metadata?: { resourceVersion?: string } };
+          if (res.status === 200 || res.status === 201) {
+            attempt.acked = { kind: create ? 'create' : 'update', name, gen, rv: Number(body.metadata?.resourceVersion) };
+            acked.push(attempt.acked);
+            if (create) mine.push(name);
+          }
+        } catch {
+          /* not acknowledged: it may or may not have been applied */
+        }
+        attempt.tookMs = Date.now() - startedMs;
+      }
+    };
+    const writers = Array.from({ length: WRITERS }, (_, i) => writer(i));
+
+    await pollUntil(`${ACKED_BEFORE_KILL} acknowledged writes`, () => acked.length >= ACKED_BEFORE_KILL, 30_000);
+    const oldLeader = await cluster.store.waitForLeader();
+    const survivors = cluster.store.replicas.map((r) => r.id).filter((id) => id !== oldLeader);
+    const watchesBefore = await storeWatchRequests(cluster, survivors);
+    await cluster.store.kill(oldLeader);
+    const ackedAtKill = acked.length;
+    await pollUntil(`${ACKED_AFTER_KILL} more acknowledged writes after the kill`, () => acked.length >= ackedAtKill + ACKED_AFTER_KILL, 60_000);
+    writing = false;
+    await Promise.all(writers);
+    const newLeader = await cluster.store.waitForLeader();
+    t.not(newLeader, oldLeader, `replica ${newLeader} leads after replica ${oldLeader} was killed`);
+    const watchesAfter = await storeWatchRequests(cluster, survivors);
+    t.ok(watchesAfter > watchesBefore, `the apiserver's store watches resumed on the surviving replicas (${watchesBefore} -> ${watchesAfter} watch requests)`);
+    t.ok(acked.length >= ACKED_BEFORE_KILL + ACKED_AFTER_KILL, `${acked.length} of ${attempts.length} writes acknowledged; the longest took ${Math.max(...attempts.map((a) => a.tookMs ?? 0))} ms`);
+
+    const lastRv = Math.max(...acked.map((w) => w.rv));
+    await pollUntil('every watcher caught up to the last acknowledged write', () => watchers.every((w) => w.failed || w.resourceVersion >= lastRv), 30_000);
+    for (const [i, w] of watchers.entries()) {
+      t.same(w.errors, [], `watcher ${i} saw no ERROR event (no 410: it never had to re-list)`);
+      const rvs = w.events.map((e) => e.rv);
+      t.ok(
+        rvs.every((rv, k) => k === 0 || rv > (rvs[k - 1] as number)),
+        `watcher ${i}: resourceVersions strictly increase over ${rvs.length} events (${w.rewatches} re-watches): in order, none twice`,
+      );
+      const byRv = new Map(w.events.map((e) => [e.rv, e]));
+      const missing = acked.filter((a) => {
+        const e = byRv.get(a.rv);
+        return e === undefined || e.name !== a.name || e.gen !== a.gen || e.type !== (a.kind === 'create' ? 'ADDED' : 'MODIFIED');
+      });
+      t.same(missing, [], `watcher ${i} saw each of the ${acked.length} acknowledged writes at its resourceVersion`);
+      t.ok(
+        w.events.every((e) => e.rv > startRv && e.name.startsWith('fo-')),
+        `watcher ${i} saw only changes after its start, all of them the writer's`,
+      );
+    }
+    const shortest = watchers[1] as PodWatcher;
+    t.ok(shortest.rewatches >= 3, `the watcher with 1 s streams re-watched from its last resourceVersion (${shortest.rewatches} times)`);
+    const sequence = (w: PodWatcher): string[] => w.events.map((e) => `${e.type} ${e.name} ${e.rv}`);
+    t.same(sequence(watchers[1] as PodWatcher), sequence(watchers[0] as PodWatcher), 'watchers 0 and 1 saw the identical sequence');
+    t.same(sequence(watchers[2] as PodWatcher), sequence(watchers[0] as PodWatcher), 'watchers 0 and 2 saw the identical sequence');
+
+    // Readable afterwards: the newest state of each pod is no older than its last acknowledged
+    // write, and carries that write's label unless a later (unacknowledged) attempt landed.
+    const lastAcked = new Map<string, AckedWrite>();
+    for (const a of acked) if ((lastAcked.get(a.name)?.rv ?? 0) < a.rv) lastAcked.set(a.name, a);
+    const unreadable: string[] = [];
+    for (const [name, a] of lastAcked) {
+      const res = await fetch(`${podsUrl}/${name}`, { headers: auth });
+      const pod = (await res.json()) as { metadata?: { resourceVersion?: string; labels?: Record<string, string> } };
+      const rv = Number(pod.metadata?.resourceVersion);
+      const gen = pod.metadata?.labels?.gen;
+      const laterAttempts = attempts.slice(attempts.findIndex((x) => x.acked === a) + 1).filter((x) => x.name === name && x.acked === undefined);
+      const labelOk = gen === a.gen || laterAttempts.some((x) => x.gen === gen);
+      if (res.status !== 200 || !(rv >= a.rv) || !labelOk)
+        unreadable.push(`${name}: HTTP ${res.status}, rv ${rv} (acked ${a.rv}), gen ${gen} (acked ${a.gen})`);
+    }
+    t.same(unreadable, [], `all ${lastAcked.size} pods read back at or after their last acknowledged write`);
+
+    await cluster.store.restart(oldLeader);
+    const rejoined = await pollUntil(
+      `replica ${oldLeader} rejoins and catches up`,
+      async () => {
+        try {
+          const s = await cluster.store.statusOf(oldLeader);
+          return s.leader !== 0 && s.revision >= lastRv ? s : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+      60_000,
+      200,
+    );
+    t.equal(rejoined.leader, newLeader, `the restarted replica follows replica ${newLeader}`);
+  },
+);
+
+/** How many watch requests these store replicas have served (their client request counter). */
+async function storeWatchRequests(cluster: KubeCluster, ids: readonly number[]): Promise<number> {
+  let total = 0;
+  for (const id of ids) {
+    const text = await (await fetch(`http://127.0.0.1:${cluster.store.replica(id).clientPort}/metrics`)).text();
+    for (const m of text.matchAll(/^picokube_store_client_requests_total\{[^}]*op="watch"[^}]*\} (\d+)/gm)) total += Number(m[1]);
+  }
+  return total;
+}
