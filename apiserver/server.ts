@@ -14,6 +14,7 @@ import { ResourceRegistry } from './registry/registry.js';
 import { ApiError, routeNotFound, toApiError, tooLarge } from './status.js';
 import { Compactor } from './storage/compactor.js';
 import { ObjectStore } from './storage/object-store.js';
+import { decodeKubernetesProtobuf } from './protobuf/decode.js';
 import { WatchCaches } from './storage/watch-caches.js';
 
 /**
@@ -68,12 +69,13 @@ export function buildApiserver(options: ApiserverOptions): Apiserver {
     nowMs: options.nowMs ?? Date.now,
     newUid: randomUUID,
     nameSuffix: () => Array.from(randomBytes(5), (b) => NAME_ALPHABET[b % NAME_ALPHABET.length]).join(''),
-    protobuf: options.protobuf,
+    protobuf: options.protobuf ?? decodeKubernetesProtobuf,
     watchTimeoutSecondsMax: options.watchTimeoutSecondsMax ?? 1800,
   };
   const compactor = new Compactor({ store, logger: options.logger.child({ component: 'compactor' }), intervalMs: options.compactionIntervalMs ?? 5 * 60_000 });
   const bodyLimit = options.bodyLimitBytes ?? BODY_LIMIT_BYTES_DEFAULT;
-  const app = Fastify({ loggerInstance: options.logger.child({ component: 'http' }), disableRequestLogging: true, bodyLimit, return503OnClosing: false }) as unknown as FastifyInstance;
+  // No fastify logger: the error handler logs what matters, and per-request lines would drown the rest.
+  const app = Fastify({ logger: false, bodyLimit, return503OnClosing: false });
 
   // Every body is read as bytes and decoded by the handlers, so no content type is refused by
   // fastify itself with a non-Status error (client-node's empty DELETE body, patch types, protobuf).

@@ -82,7 +82,17 @@ export class WsStoreClient implements StoreClient {
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 3000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.keepaliveMisses = options.keepaliveMisses ?? 3;
-    this.conns = options.endpoints.map((address) => ({ address, ws: undefined, open: false, id: 0, retryMs: 50, unanswered: 0, inflight: new Map(), early: new Map(), watches: new Map() }));
+    this.conns = options.endpoints.map((address) => ({
+      address,
+      ws: undefined,
+      open: false,
+      id: 0,
+      retryMs: 50,
+      unanswered: 0,
+      inflight: new Map(),
+      early: new Map(),
+      watches: new Map(),
+    }));
     for (const c of this.conns) this.connect(c);
     this.keepaliveTimer = setInterval(() => this.keepalive(), options.keepaliveIntervalMs ?? 1000);
     this.keepaliveTimer.unref();

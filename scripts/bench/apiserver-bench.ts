@@ -128,7 +128,7 @@ async function main(): Promise<void> {
 
     log(`creating ${listPods} pods in bench-list (${fillClients} creators)...`);
     const fills: ApiserverBenchReport['fills'][number][] = [];
-    const listFill = await fillPods(client, pids, 'bench-list', 'l', listPods, fillClients);
+    const listFill = await fillPods(client, pids, 'bench-list', 'l', listPods, fillClients, log);
     fills.push({ label: `first ${listPods}`, ...listFill });
     stored += listFill.pods;
     log(`  ${listFill.pods} pods in ${listFill.seconds.toFixed(1)} s (${listFill.podsPerSec.toFixed(0)}/s)`);
@@ -151,7 +151,7 @@ async function main(): Promise<void> {
     if (totalPods > stored) {
       const more = totalPods - stored;
       log(`filling up to ${totalPods} pods: ${more} more in bench-fill (${fillClients} creators)...`);
-      const fill = await fillPods(client, pids, 'bench-fill', 'f', more, fillClients);
+      const fill = await fillPods(client, pids, 'bench-fill', 'f', more, fillClients, log);
       fills.push({ label: `up to ${totalPods}`, ...fill });
       stored += fill.pods;
       log(`  ${fill.pods} pods in ${fill.seconds.toFixed(1)} s (${fill.podsPerSec.toFixed(0)}/s)`);

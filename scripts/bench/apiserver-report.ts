@@ -106,8 +106,20 @@ export function fanoutTable(f: FanoutResult): string {
 
 export function fillTable(fills: ApiserverBenchReport['fills']): string {
   return table(
-    ['bulk create', 'pods', 'creators', 'seconds', 'pods/s', 'p50 ms', 'p99 ms', 'errors'],
-    fills.map((f) => [f.label, fmt(f.pods), String(f.concurrency), fmt(f.seconds, 1), fmt(f.podsPerSec), fmt(f.p50Ms, 1), fmt(f.p99Ms, 1), fmt(f.errors)]),
+    ['bulk create', 'pods', 'creators', 'seconds', 'pods/s', 'p50 ms', 'p99 ms', 'errors', 'apiserver CPU', 'stores CPU', 'others CPU'],
+    fills.map((f) => [
+      f.label,
+      fmt(f.pods),
+      String(f.concurrency),
+      fmt(f.seconds, 1),
+      fmt(f.podsPerSec),
+      fmt(f.p50Ms, 1),
+      fmt(f.p99Ms, 1),
+      fmt(f.errors),
+      `${fmt(f.apiserverCpuPct)}%`,
+      `${fmt(f.storesCpuPct)}%`,
+      `${fmt(f.otherCpuPct)}%`,
+    ]),
   );
 }
 

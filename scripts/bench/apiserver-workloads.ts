@@ -31,6 +31,10 @@ export interface FillResult {
   readonly errors: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** % of one core, over the fill. */
+  readonly apiserverCpuPct: number;
+  readonly storesCpuPct: number;
+  readonly otherCpuPct: number;
 }
 
 export async function fillPods(
@@ -40,12 +44,32 @@ export async function fillPods(
   prefix: string,
   count: number,
   concurrency: number,
+  log: (s: string) => void,
 ): Promise<FillResult> {
+  const PROGRESS_EVERY = 10_000;
+  let done = 0;
+  let lapStart = performance.now();
   const r = await runClosedLoop({ concurrency, ops: count, maxMs: Number.POSITIVE_INFINITY }, pids, async (i) => {
     await client.ok('POST', podsPath(namespace), smallPod(namespace, `${prefix}-${i}`));
+    if (++done % PROGRESS_EVERY === 0 && done < count) {
+      const now = performance.now();
+      log(`  ${done} created, the last ${PROGRESS_EVERY} at ${(PROGRESS_EVERY / ((now - lapStart) / 1000)).toFixed(0)}/s`);
+      lapStart = now;
+    }
   });
   if (r.errors > 0) process.stderr.write(`bench: ${r.errors} of ${count} creates failed; first: ${r.firstError}\n`);
-  return { pods: r.ops, concurrency, seconds: r.seconds, podsPerSec: r.opsPerSec, errors: r.errors, p50Ms: r.p50Ms, p99Ms: r.p99Ms };
+  return {
+    pods: r.ops,
+    concurrency,
+    seconds: r.seconds,
+    podsPerSec: r.opsPerSec,
+    errors: r.errors,
+    p50Ms: r.p50Ms,
+    p99Ms: r.p99Ms,
+    apiserverCpuPct: r.apiserverCpuPct,
+    storesCpuPct: r.storesCpuPct,
+    otherCpuPct: r.otherCpuPct,
+  };
 }
 
 export interface CrudResults {

@@ -17,12 +17,6 @@ t.teardown(() => cluster.stop(!t.passing()));
 
 const kubectl = (args: readonly string[], input?: string): Promise<KubectlResult> => cluster.kubectl(args, input === undefined ? {} : { input });
 const ok = (stdout: string): KubectlResult => ({ code: 0, stdout, stderr: '' });
-/**
- * Marks an assertion todo while the apiserver answers kubectl's protobuf bodies with 415, which
- * is expected until protobuf decoding is wired in; once it is, the assertion counts in full.
- */
-const whileProtobufIsRefused = (r: KubectlResult): { todo?: string } =>
-  r.stderr.includes('(got application/vnd.kubernetes.protobuf)') ? { todo: 'the apiserver does not decode protobuf bodies yet' } : {};
 const empty = (namespace = 'default'): KubectlResult => ({ code: 0, stdout: '', stderr: `No resources found in ${namespace} namespace.\n` });
 
 t.test('kubectl api-resources lists the built-in resources with their short names, versions and scope', async (t) => {
@@ -103,7 +97,7 @@ t.test('kubectl get deploy,rs on an empty namespace says No resources found', as
 
 t.test('kubectl create deployment web --image=nginx says deployment.apps/web created', async (t) => {
   const r = await kubectl(['create', 'deployment', 'web', '--image=nginx']);
-  t.strictSame(r, ok('deployment.apps/web created\n'), 'kubectl sends this one as protobuf', whileProtobufIsRefused(r));
+  t.strictSame(r, ok('deployment.apps/web created\n'), 'kubectl sends this one as protobuf');
   // The subtests below need web; if the protobuf create failed, apply the same Deployment as JSON.
   if (r.code !== 0) await kubectl(['apply', '-f', join(FIXTURES, 'web-deployment.yaml')]);
   const selector = await kubectl(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.selector.matchLabels.app} {.spec.replicas}']);

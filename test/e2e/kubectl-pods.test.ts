@@ -23,12 +23,6 @@ t.teardown(() => cluster.stop(!t.passing()));
 
 const kubectl = (args: readonly string[], input?: string): Promise<KubectlResult> => cluster.kubectl(args, input === undefined ? {} : { input });
 const ok = (stdout: string): KubectlResult => ({ code: 0, stdout, stderr: '' });
-/**
- * Marks an assertion todo while the apiserver answers kubectl's protobuf bodies with 415, which
- * is expected until protobuf decoding is wired in; once it is, the assertion counts in full.
- */
-const whileProtobufIsRefused = (r: KubectlResult): { todo?: string } =>
-  r.stderr.includes('(got application/vnd.kubernetes.protobuf)') ? { todo: 'the apiserver does not decode protobuf bodies yet' } : {};
 const failed = (stderr: string): KubectlResult => ({ code: 1, stdout: '', stderr });
 
 /** `-o jsonpath=...` of one object; '' when kubectl fails. */
@@ -300,7 +294,7 @@ t.test('kubectl apply --server-side creates the pod, then applies changes to it'
 
 t.test('kubectl create namespace qa says namespace/qa created', async (t) => {
   const r = await kubectl(['create', 'namespace', 'qa']);
-  t.strictSame(r, ok('namespace/qa created\n'), 'kubectl sends this one as protobuf', whileProtobufIsRefused(r));
+  t.strictSame(r, ok('namespace/qa created\n'), 'kubectl sends this one as protobuf');
   // The subtests below need qa; if the protobuf create failed, make it with JSON so they still run.
   if (r.code !== 0) await kubectl(['create', '-f', '-'], 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: qa\n');
 });

@@ -1,17 +1,18 @@
 import { type ClientRequest, request } from 'node:http';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { KubeCluster } from '../helpers/kube-cluster.js';
 import { pollUntil } from '../helpers/store-cluster.js';
 
 /**
  * The apiserver's watch guarantee across a store failover: client watches of pods keep every
- * change exactly once and in order while the store's leader is killed under a stream of writes,
- * and every acknowledged write is readable afterwards.
+ * change exactly once and in order while the store's leader is killed (then, paused) under a
+ * stream of writes, and every acknowledged write is readable afterwards. One cluster, and the
+ * same three watchers throughout: each fault is checked against everything watched so far.
  */
 
 const WRITERS = 2;
-const ACKED_BEFORE_KILL = 40;
-const ACKED_AFTER_KILL = 40;
+/** Acknowledged writes before the fault, and again after it. */
+const ACKED_PER_STEP = 40;
 /** A write may wait out an election inside the apiserver; past this it counts as not acknowledged. */
 const WRITE_TIMEOUT_MS = 20_000;
 
@@ -136,154 +137,129 @@ interface AckedWrite {
 interface AttemptedWrite {
   readonly name: string;
   readonly gen: string;
-  /** Resolved once the apiserver answered (or the attempt failed): undefined if not acknowledged. */
+  /** Set once the apiserver answered 200/201; absent if the write was not acknowledged. */
   acked?: AckedWrite;
   /** How long the apiserver took to answer (or fail). */
   tookMs?: number;
 }
 
-t.test(
-  'killing the store leader under 3 pod watchers and a writer: every watcher sees every change once, in order, and every acknowledged write is readable',
-  async (t) => {
-    const cluster = await KubeCluster.start();
-    t.teardown(() => cluster.stop(!t.passing()));
-    const auth = { authorization: `Bearer ${cluster.token}` };
-    const podsUrl = `${cluster.url}/api/v1/namespaces/default/pods`;
+/**
+ * Writers of pods in the default namespace: each creates a pod every third write and otherwise
+ * relabels one of its own pods (a merge patch of label `gen`), one write at a time. Every
+ * attempt is recorded; an error or timeout leaves it unacknowledged (it may still have landed).
+ */
+class PodWriters {
+  readonly attempts: AttemptedWrite[] = [];
+  readonly acked: AckedWrite[] = [];
+  private readonly mine = new Map<number, string[]>();
+  private writing = false;
+  private running: Promise<void>[] = [];
+  private round = 0;
 
-    const list = (await (await fetch(podsUrl, { headers: auth })).json()) as { metadata: { resourceVersion: string } };
-    const startRv = Number(list.metadata.resourceVersion);
-    // One long-lived stream, and two the server ends every 1 s and 3 s: those re-watch from their
-    // last resourceVersion many times, before, during and after the failover.
-    const watchers = [0, 1, 3].map((timeoutSeconds) => new PodWatcher(cluster.url, cluster.token, startRv, timeoutSeconds));
-    for (const w of watchers) w.start();
-    t.teardown(() => {
-      for (const w of watchers) w.stop();
-    });
+  constructor(
+    private readonly podsUrl: string,
+    private readonly auth: Record<string, string>,
+  ) {}
 
-    const attempts: AttemptedWrite[] = [];
-    const acked: AckedWrite[] = [];
-    let writing = true;
-    /** One writer: creates a pod, then updates its pods round-robin; each write waits for the previous. */
-    const writer = async (id: number): Promise<void> => {
-      const mine: string[] = [];
-      for (let n = 0; writing; n++) {
-        const gen = `w${id}-${n}`;
-        const create = n % 3 === 0 || mine.length === 0;
-        const name = create ? `fo-${id}-${n}` : (mine[n % mine.length] as string);
-        const attempt: AttemptedWrite = { name, gen };
-        attempts.push(attempt);
-        const startedMs = Date.now();
-        try {
-          const res = create
-            ? await fetch(podsUrl, {
-                method: 'POST',
-                headers: { ...auth, 'content-type': 'application/json' },
-                body: JSON.stringify({
-                  apiVersion: 'v1',
-                  kind: 'Pod',
-                  metadata: { name, labels: { gen } },
-                  spec: { containers: [{ name: 'main', image: 'busybox' }] },
-                }),
-                signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
-              })
-            : await fetch(`${podsUrl}/${name}`, {
-                method: 'PATCH',
-                headers: { ...auth, 'content-type': 'application/merge-patch+json' },
-                body: JSON.stringify({ metadata: { labels: { gen } } }),
-                signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
-              });
-          const body = (await res.json()) as { metadata?: { resourceVersion?: string } };
-          if (res.status === 200 || res.status === 201) {
-            attempt.acked = { kind: create ? 'create' : 'update', name, gen, rv: Number(body.metadata?.resourceVersion) };
-            acked.push(attempt.acked);
-            if (create) mine.push(name);
-          }
-        } catch {
-          /* not acknowledged: it may or may not have been applied */
+  start(): void {
+    this.writing = true;
+    this.round++;
+    this.running = Array.from({ length: WRITERS }, (_, i) => this.write(i, this.round));
+  }
+
+  async stop(): Promise<void> {
+    this.writing = false;
+    await Promise.all(this.running);
+  }
+
+  get longestWriteMs(): number {
+    return Math.max(0, ...this.attempts.map((a) => a.tookMs ?? 0));
+  }
+
+  private async write(id: number, round: number): Promise<void> {
+    const mine = this.mine.get(id) ?? [];
+    this.mine.set(id, mine);
+    for (let n = 0; this.writing; n++) {
+      const gen = `w${id}-r${round}-${n}`;
+      const create = n % 3 === 0 || mine.length === 0;
+      const name = create ? `fo-${id}-${round}-${n}` : (mine[n % mine.length] as string);
+      const attempt: AttemptedWrite = { name, gen };
+      this.attempts.push(attempt);
+      const startedMs = Date.now();
+      try {
+        const res = create
+          ? await fetch(this.podsUrl, {
+              method: 'POST',
+              headers: { ...this.auth, 'content-type': 'application/json' },
+              body: JSON.stringify({
+                apiVersion: 'v1',
+                kind: 'Pod',
+                metadata: { name, labels: { gen } },
+                spec: { containers: [{ name: 'main', image: 'busybox' }] },
+              }),
+              signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
+            })
+          : await fetch(`${this.podsUrl}/${name}`, {
+              method: 'PATCH',
+              headers: { ...this.auth, 'content-type': 'application/merge-patch+json' },
+              body: JSON.stringify({ metadata: { labels: { gen } } }),
+              signal: AbortSignal.timeout(WRITE_TIMEOUT_MS),
+            });
+        const body = (await res.json()) as { metadata?: { resourceVersion?: string } };
+        if (res.status === 200 || res.status === 201) {
+          attempt.acked = { kind: create ? 'create' : 'update', name, gen, rv: Number(body.metadata?.resourceVersion) };
+          this.acked.push(attempt.acked);
+          if (create) mine.push(name);
         }
-        attempt.tookMs = Date.now() - startedMs;
+      } catch {
+        /* not acknowledged: it may or may not have been applied */
       }
-    };
-    const writers = Array.from({ length: WRITERS }, (_, i) => writer(i));
-
-    await pollUntil(`${ACKED_BEFORE_KILL} acknowledged writes`, () => acked.length >= ACKED_BEFORE_KILL, 30_000);
-    const oldLeader = await cluster.store.waitForLeader();
-    const survivors = cluster.store.replicas.map((r) => r.id).filter((id) => id !== oldLeader);
-    const watchesBefore = await storeWatchRequests(cluster, survivors);
-    await cluster.store.kill(oldLeader);
-    const ackedAtKill = acked.length;
-    await pollUntil(`${ACKED_AFTER_KILL} more acknowledged writes after the kill`, () => acked.length >= ackedAtKill + ACKED_AFTER_KILL, 60_000);
-    writing = false;
-    await Promise.all(writers);
-    const newLeader = await cluster.store.waitForLeader();
-    t.not(newLeader, oldLeader, `replica ${newLeader} leads after replica ${oldLeader} was killed`);
-    const watchesAfter = await storeWatchRequests(cluster, survivors);
-    t.ok(watchesAfter > watchesBefore, `the apiserver's store watches resumed on the surviving replicas (${watchesBefore} -> ${watchesAfter} watch requests)`);
-    t.ok(acked.length >= ACKED_BEFORE_KILL + ACKED_AFTER_KILL, `${acked.length} of ${attempts.length} writes acknowledged; the longest took ${Math.max(...attempts.map((a) => a.tookMs ?? 0))} ms`);
-
-    const lastRv = Math.max(...acked.map((w) => w.rv));
-    await pollUntil('every watcher caught up to the last acknowledged write', () => watchers.every((w) => w.failed || w.resourceVersion >= lastRv), 30_000);
-    for (const [i, w] of watchers.entries()) {
-      t.same(w.errors, [], `watcher ${i} saw no ERROR event (no 410: it never had to re-list)`);
-      const rvs = w.events.map((e) => e.rv);
-      t.ok(
-        rvs.every((rv, k) => k === 0 || rv > (rvs[k - 1] as number)),
-        `watcher ${i}: resourceVersions strictly increase over ${rvs.length} events (${w.rewatches} re-watches): in order, none twice`,
-      );
-      const byRv = new Map(w.events.map((e) => [e.rv, e]));
-      const missing = acked.filter((a) => {
-        const e = byRv.get(a.rv);
-        return e === undefined || e.name !== a.name || e.gen !== a.gen || e.type !== (a.kind === 'create' ? 'ADDED' : 'MODIFIED');
-      });
-      t.same(missing, [], `watcher ${i} saw each of the ${acked.length} acknowledged writes at its resourceVersion`);
-      t.ok(
-        w.events.every((e) => e.rv > startRv && e.name.startsWith('fo-')),
-        `watcher ${i} saw only changes after its start, all of them the writer's`,
-      );
+      attempt.tookMs = Date.now() - startedMs;
     }
-    const shortest = watchers[1] as PodWatcher;
-    t.ok(shortest.rewatches >= 3, `the watcher with 1 s streams re-watched from its last resourceVersion (${shortest.rewatches} times)`);
-    const sequence = (w: PodWatcher): string[] => w.events.map((e) => `${e.type} ${e.name} ${e.rv}`);
-    t.same(sequence(watchers[1] as PodWatcher), sequence(watchers[0] as PodWatcher), 'watchers 0 and 1 saw the identical sequence');
-    t.same(sequence(watchers[2] as PodWatcher), sequence(watchers[0] as PodWatcher), 'watchers 0 and 2 saw the identical sequence');
+  }
+}
 
-    // Readable afterwards: the newest state of each pod is no older than its last acknowledged
-    // write, and carries that write's label unless a later (unacknowledged) attempt landed.
-    const lastAcked = new Map<string, AckedWrite>();
-    for (const a of acked) if ((lastAcked.get(a.name)?.rv ?? 0) < a.rv) lastAcked.set(a.name, a);
-    const unreadable: string[] = [];
-    for (const [name, a] of lastAcked) {
-      const res = await fetch(`${podsUrl}/${name}`, { headers: auth });
-      const pod = (await res.json()) as { metadata?: { resourceVersion?: string; labels?: Record<string, string> } };
-      const rv = Number(pod.metadata?.resourceVersion);
-      const gen = pod.metadata?.labels?.gen;
-      const laterAttempts = attempts.slice(attempts.findIndex((x) => x.acked === a) + 1).filter((x) => x.name === name && x.acked === undefined);
-      const labelOk = gen === a.gen || laterAttempts.some((x) => x.gen === gen);
-      if (res.status !== 200 || !(rv >= a.rv) || !labelOk)
-        unreadable.push(`${name}: HTTP ${res.status}, rv ${rv} (acked ${a.rv}), gen ${gen} (acked ${a.gen})`);
-    }
-    t.same(unreadable, [], `all ${lastAcked.size} pods read back at or after their last acknowledged write`);
+const cluster = await KubeCluster.start();
+t.teardown(() => cluster.stop(!t.passing()));
+const auth = { authorization: `Bearer ${cluster.token}` };
+const podsUrl = `${cluster.url}/api/v1/namespaces/default/pods`;
+const list = (await (await fetch(podsUrl, { headers: auth })).json()) as { metadata: { resourceVersion: string } };
+const startRv = Number(list.metadata.resourceVersion);
+// One long-lived stream, and two the server ends every 1 s and 3 s: those re-watch from their
+// last resourceVersion many times, before, during and after each fault.
+const watchers = [0, 1, 3].map((timeoutSeconds) => new PodWatcher(cluster.url, cluster.token, startRv, timeoutSeconds));
+for (const w of watchers) w.start();
+t.teardown(() => {
+  for (const w of watchers) w.stop();
+});
+const writers = new PodWriters(podsUrl, auth);
 
-    await cluster.store.restart(oldLeader);
-    const rejoined = await pollUntil(
-      `replica ${oldLeader} rejoins and catches up`,
-      async () => {
-        try {
-          const s = await cluster.store.statusOf(oldLeader);
-          return s.leader !== 0 && s.revision >= lastRv ? s : undefined;
-        } catch {
-          return undefined;
-        }
-      },
-      60_000,
-      200,
-    );
-    t.equal(rejoined.leader, newLeader, `the restarted replica follows replica ${newLeader}`);
-  },
-);
+/** Writes through `fault()`: ACKED_PER_STEP acknowledged writes before it and as many after. */
+async function writeThrough(fault: () => Promise<void>): Promise<void> {
+  writers.start();
+  const before = writers.acked.length;
+  await pollUntil(`${ACKED_PER_STEP} acknowledged writes`, () => writers.acked.length >= before + ACKED_PER_STEP, 30_000);
+  await fault();
+  const atFault = writers.acked.length;
+  await pollUntil(`${ACKED_PER_STEP} more acknowledged writes after the fault`, () => writers.acked.length >= atFault + ACKED_PER_STEP, 60_000);
+  await writers.stop();
+}
+
+/** The store leader as a surviving replica sees it: not 0 and not `not`. */
+function leaderOtherThan(not: number, asking: number): Promise<number> {
+  return pollUntil(
+    `a leader other than replica ${not}`,
+    async () => {
+      const s = await cluster.store.statusOf(asking);
+      return s.leader !== 0 && s.leader !== not ? s.leader : undefined;
+    },
+    30_000,
+    100,
+  );
+}
 
 /** How many watch requests these store replicas have served (their client request counter). */
-async function storeWatchRequests(cluster: KubeCluster, ids: readonly number[]): Promise<number> {
+async function storeWatchRequests(ids: readonly number[]): Promise<number> {
   let total = 0;
   for (const id of ids) {
     const text = await (await fetch(`http://127.0.0.1:${cluster.store.replica(id).clientPort}/metrics`)).text();
@@ -291,3 +267,117 @@ async function storeWatchRequests(cluster: KubeCluster, ids: readonly number[]):
   }
   return total;
 }
+
+/**
+ * Everything watched so far against everything written so far: each watcher in order with no
+ * repeat, all three identical, every acknowledged write once at its resourceVersion, and every
+ * pod readable at or after its last acknowledged write.
+ */
+async function checkWatchersAndReads(t: Test): Promise<void> {
+  const { acked, attempts } = writers;
+  const lastRv = Math.max(...acked.map((w) => w.rv));
+  await pollUntil('every watcher caught up to the last acknowledged write', () => watchers.every((w) => w.failed || w.resourceVersion >= lastRv), 30_000);
+  for (const [i, w] of watchers.entries()) {
+    t.same(w.errors, [], `watcher ${i} saw no ERROR event (no 410: it never had to re-list)`);
+    const rvs = w.events.map((e) => e.rv);
+    t.ok(
+      rvs.every((rv, k) => k === 0 || rv > (rvs[k - 1] as number)),
+      `watcher ${i}: resourceVersions strictly increase over ${rvs.length} events (${w.rewatches} re-watches): in order, none twice`,
+    );
+    const byRv = new Map(w.events.map((e) => [e.rv, e]));
+    const missing = acked.filter((a) => {
+      const e = byRv.get(a.rv);
+      return e === undefined || e.name !== a.name || e.gen !== a.gen || e.type !== (a.kind === 'create' ? 'ADDED' : 'MODIFIED');
+    });
+    t.same(missing, [], `watcher ${i} saw each of the ${acked.length} acknowledged writes at its resourceVersion`);
+    t.ok(
+      w.events.every((e) => e.rv > startRv && e.name.startsWith('fo-')),
+      `watcher ${i} saw only changes after its start, all of them the writers'`,
+    );
+  }
+  const sequence = (w: PodWatcher): string[] => w.events.map((e) => `${e.type} ${e.name} ${e.rv}`);
+  t.same(sequence(watchers[1] as PodWatcher), sequence(watchers[0] as PodWatcher), 'watchers 0 and 1 saw the identical sequence');
+  t.same(sequence(watchers[2] as PodWatcher), sequence(watchers[0] as PodWatcher), 'watchers 0 and 2 saw the identical sequence');
+
+  // Readable afterwards: the newest state of each pod is no older than its last acknowledged
+  // write, and carries that write's label unless a later unacknowledged attempt landed.
+  const lastAcked = new Map<string, AckedWrite>();
+  for (const a of acked) if ((lastAcked.get(a.name)?.rv ?? 0) < a.rv) lastAcked.set(a.name, a);
+  const unreadable: string[] = [];
+  for (const [name, a] of lastAcked) {
+    const res = await fetch(`${podsUrl}/${name}`, { headers: auth });
+    const pod = (await res.json()) as { metadata?: { resourceVersion?: string; labels?: Record<string, string> } };
+    const rv = Number(pod.metadata?.resourceVersion);
+    const gen = pod.metadata?.labels?.gen;
+    const later = attempts.slice(attempts.findIndex((x) => x.acked === a) + 1).filter((x) => x.name === name && x.acked === undefined);
+    if (res.status !== 200 || !(rv >= a.rv) || !(gen === a.gen || later.some((x) => x.gen === gen))) {
+      unreadable.push(`${name}: HTTP ${res.status}, rv ${rv} (acked ${a.rv}), gen ${gen} (acked ${a.gen})`);
+    }
+  }
+  t.same(unreadable, [], `all ${lastAcked.size} pods read back at or after their last acknowledged write`);
+}
+
+/** Waits until replica `id` follows `leader` and has applied everything up to `revision`. */
+function rejoined(id: number, leader: number, revision: number): Promise<unknown> {
+  return pollUntil(
+    `replica ${id} to follow replica ${leader} and reach revision ${revision}`,
+    async () => {
+      const s = await cluster.store.statusOf(id);
+      return s.leader === leader && s.revision >= revision ? s : undefined;
+    },
+    60_000,
+    200,
+  );
+}
+
+t.test(
+  'killing the store leader under 3 pod watchers and a writer: every watcher sees every change once, in order, and every acknowledged write is readable',
+  async (t) => {
+    const oldLeader = await cluster.store.waitForLeader();
+    const survivors = cluster.store.replicas.map((r) => r.id).filter((id) => id !== oldLeader);
+    const watchesBefore = await storeWatchRequests(survivors);
+    await writeThrough(() => cluster.store.kill(oldLeader));
+    const newLeader = await leaderOtherThan(oldLeader, survivors[0] as number);
+    t.pass(`replica ${newLeader} leads after replica ${oldLeader} was killed`);
+    t.ok((await storeWatchRequests(survivors)) > watchesBefore, "the apiserver's store watches resumed on the surviving replicas");
+    t.ok(
+      writers.acked.length >= 2 * ACKED_PER_STEP,
+      `${writers.acked.length} of ${writers.attempts.length} writes acknowledged; the longest took ${writers.longestWriteMs} ms`,
+    );
+    await checkWatchersAndReads(t);
+    t.ok(
+      (watchers[1] as PodWatcher).rewatches >= 3,
+      `the watcher with 1 s streams re-watched from its last resourceVersion (${(watchers[1] as PodWatcher).rewatches} times)`,
+    );
+
+    await cluster.store.restart(oldLeader);
+    await rejoined(oldLeader, newLeader, Math.max(...writers.acked.map((w) => w.rv)));
+    t.pass(`the killed replica ${oldLeader} restarted, follows replica ${newLeader} and caught up`);
+  },
+);
+
+t.test(
+  'pausing the store leader (SIGSTOP): the apiserver gives up on its silent connection and every watcher still sees every change once, in order',
+  async (t) => {
+    const paused = await cluster.store.waitForLeader();
+    const proc = cluster.store.replica(paused).proc;
+    const survivors = cluster.store.replicas.map((r) => r.id).filter((id) => id !== paused);
+    t.teardown(() => {
+      proc?.kill('SIGCONT');
+    });
+    const watchesBefore = await storeWatchRequests(survivors);
+    // A paused replica keeps its sockets open and answers nothing: only the store client's
+    // keepalive can tell, and move the apiserver's store watches to another replica.
+    await writeThrough(async () => {
+      proc?.kill('SIGSTOP');
+    });
+    const newLeader = await leaderOtherThan(paused, survivors[0] as number);
+    t.pass(`replica ${newLeader} leads while replica ${paused} is paused`);
+    t.ok((await storeWatchRequests(survivors)) > watchesBefore, "the apiserver's store watches moved off the paused replica");
+    await checkWatchersAndReads(t);
+
+    proc?.kill('SIGCONT');
+    await rejoined(paused, newLeader, Math.max(...writers.acked.map((w) => w.rv)));
+    t.pass(`the paused replica ${paused} resumed as a follower of replica ${newLeader} and caught up`);
+  },
+);

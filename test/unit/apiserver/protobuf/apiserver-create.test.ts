@@ -16,7 +16,11 @@ t.test("kubectl's protobuf create bodies create their objects through the apiser
   const deployment = await request('GET', '/apis/apps/v1/namespaces/default/deployments/api');
   t.equal(deployment.json?.spec?.replicas, 0, '--replicas=0 survives as an explicit zero');
   const secret = await request('GET', '/api/v1/namespaces/default/secrets/s');
-  t.equal(secret.json?.data?.blob, Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x20, 0x62, 0x69, 0x6e, 0x61, 0x72, 0x79]).toString('base64'), 'binary secret data is stored');
+  t.equal(
+    secret.json?.data?.blob,
+    Buffer.from([0x00, 0x01, 0x02, 0xff, 0xfe, 0x20, 0x62, 0x69, 0x6e, 0x61, 0x72, 0x79]).toString('base64'),
+    'binary secret data is stored',
+  );
 });
 
 t.test('a garbage protobuf body is a 400 BadRequest that quotes the decoder', async (t) => {

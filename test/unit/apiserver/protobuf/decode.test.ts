@@ -5,8 +5,7 @@ import { encodeObject, envelope, MAGIC, wrap } from './envelope.js';
 import { KUBECTL_BODIES } from './kubectl-bodies.js';
 
 /** The body of `kubectl create namespace dev`, as recorded in kubectl-protocol.md §7. */
-const NAMESPACE_HEX =
-  '6b387300 0a0f 0a027631 1209 4e616d657370616365 121b 0a13 0a03646576 1200 1a00 2200 2a00 3200 3800 4200 1200 1a02 0a00 1a00 2200';
+const NAMESPACE_HEX = '6b387300 0a0f 0a027631 1209 4e616d657370616365 121b 0a13 0a03646576 1200 1a00 2200 2a00 3200 3800 4200 1200 1a02 0a00 1a00 2200';
 const namespaceBody = Buffer.from(NAMESPACE_HEX.replaceAll(' ', ''), 'hex');
 
 t.test('the Namespace body recorded from kubectl decodes to the JSON kubectl would have sent', async (t) => {
@@ -19,7 +18,7 @@ t.test('the Namespace body recorded from kubectl decodes to the JSON kubectl wou
   });
 });
 
-t.test("every captured kubectl create body decodes to the JSON kubectl prints for the same command", async (t) => {
+t.test('every captured kubectl create body decodes to the JSON kubectl prints for the same command', async (t) => {
   for (const body of KUBECTL_BODIES) {
     t.strictSame(decodeKubernetesProtobuf(Buffer.from(body.base64, 'base64')), body.json, body.command);
   }
@@ -181,7 +180,14 @@ t.test('volume sources and env sources are flattened into their parents like Go 
         { name: 'config', configMap: { name: 'cfg', defaultMode: 420 } },
         { name: 'scratch', emptyDir: { sizeLimit: '1Gi' } },
       ],
-      containers: [{ name: 'main', image: 'busybox', envFrom: [{ configMapRef: { name: 'cfg' } }], volumeMounts: [{ name: 'config', readOnly: true, mountPath: '/etc/cfg' }] }],
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          envFrom: [{ configMapRef: { name: 'cfg' } }],
+          volumeMounts: [{ name: 'config', readOnly: true, mountPath: '/etc/cfg' }],
+        },
+      ],
       restartPolicy: 'Never',
     },
   });
@@ -202,7 +208,12 @@ t.test('a Lease renders MicroTime with microseconds and keeps pointer fields tha
 
 t.test('DeleteOptions decode under meta.k8s.io/v1 and under a group version, keeping gracePeriodSeconds: 0', async (t) => {
   for (const apiVersion of ['meta.k8s.io/v1', 'v1', 'apps/v1']) {
-    const body = envelope(apiVersion, 'DeleteOptions', { gracePeriodSeconds: 0, propagationPolicy: 'Foreground', preconditions: { uid: 'u-1' }, dryRun: ['All'] });
+    const body = envelope(apiVersion, 'DeleteOptions', {
+      gracePeriodSeconds: 0,
+      propagationPolicy: 'Foreground',
+      preconditions: { uid: 'u-1' },
+      dryRun: ['All'],
+    });
     t.strictSame(
       decodeKubernetesProtobuf(body),
       { kind: 'DeleteOptions', apiVersion, gracePeriodSeconds: 0, preconditions: { uid: 'u-1' }, propagationPolicy: 'Foreground', dryRun: ['All'] },
@@ -230,14 +241,27 @@ t.test('managedFields carry fieldsV1 as the JSON object it holds and their time 
   t.strictSame(decodeKubernetesProtobuf(body).metadata, {
     name: 'c',
     managedFields: [
-      { manager: 'kubectl', operation: 'Update', apiVersion: 'v1', time: '2023-11-14T22:13:20Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:data': { 'f:a': {} } } },
+      {
+        manager: 'kubectl',
+        operation: 'Update',
+        apiVersion: 'v1',
+        time: '2023-11-14T22:13:20Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:data': { 'f:a': {} } },
+      },
     ],
   });
 });
 
 t.test('a RawExtension holding JSON is parsed, one holding an envelope is decoded, an empty one is null', async (t) => {
   const json = envelope('apps/v1', 'ControllerRevision', { metadata: { name: 'r1' }, data: { raw: Buffer.from('{"spec":{"x":1}}') }, revision: 2 });
-  t.strictSame(decodeKubernetesProtobuf(json), { kind: 'ControllerRevision', apiVersion: 'apps/v1', metadata: { name: 'r1' }, data: { spec: { x: 1 } }, revision: 2 });
+  t.strictSame(decodeKubernetesProtobuf(json), {
+    kind: 'ControllerRevision',
+    apiVersion: 'apps/v1',
+    metadata: { name: 'r1' },
+    data: { spec: { x: 1 } },
+    revision: 2,
+  });
   const inner = envelope('v1', 'ConfigMap', { metadata: { name: 'inner' }, data: { a: 'b' } });
   const nested = envelope('apps/v1', 'ControllerRevision', { metadata: { name: 'r2' }, data: { raw: inner }, revision: 3 });
   t.strictSame(decodeKubernetesProtobuf(nested).data, { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name: 'inner' }, data: { a: 'b' } });
@@ -251,18 +275,38 @@ const namespaceRaw = encodeObject('v1', 'Namespace', { metadata: { name: 'dev' }
 const badBodies: { name: string; body: () => Buffer; message: RegExp }[] = [
   { name: 'an empty body', body: () => Buffer.alloc(0), message: /does not start with the 4-byte prefix "k8s\\0"/ },
   { name: 'JSON sent with the protobuf content type', body: () => Buffer.from('{"kind":"Namespace"}'), message: /not a Kubernetes protobuf body/ },
-  { name: 'a prefix with the wrong last byte', body: () => Buffer.concat([Buffer.from('k8s\x01', 'latin1'), namespaceBody.subarray(4)]), message: /not a Kubernetes protobuf body/ },
+  {
+    name: 'a prefix with the wrong last byte',
+    body: () => Buffer.concat([Buffer.from('k8s\x01', 'latin1'), namespaceBody.subarray(4)]),
+    message: /not a Kubernetes protobuf body/,
+  },
   { name: 'garbage after the prefix', body: () => Buffer.concat([MAGIC, Buffer.from('garbage here')]), message: /protobuf envelope is malformed or truncated/ },
-  { name: 'the recorded Namespace body cut short', body: () => namespaceBody.subarray(0, namespaceBody.length - 5), message: /protobuf envelope is malformed or truncated \(index out of range/ },
+  {
+    name: 'the recorded Namespace body cut short',
+    body: () => namespaceBody.subarray(0, namespaceBody.length - 5),
+    message: /protobuf envelope is malformed or truncated \(index out of range/,
+  },
   { name: 'an envelope that names no apiVersion and kind', body: () => wrap({ raw: namespaceRaw }), message: /does not name the apiVersion and kind/ },
-  { name: 'a kind the core group does not have', body: () => wrap({ typeMeta: { apiVersion: 'v1', kind: 'Widget' }, raw: namespaceRaw }), message: /no protobuf schema for kind "Widget" in "v1"/ },
+  {
+    name: 'a kind the core group does not have',
+    body: () => wrap({ typeMeta: { apiVersion: 'v1', kind: 'Widget' }, raw: namespaceRaw }),
+    message: /no protobuf schema for kind "Widget" in "v1"/,
+  },
   {
     name: 'a group whose schemas are not vendored',
     body: () => wrap({ typeMeta: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' }, raw: namespaceRaw }),
     message: /no protobuf schema for kind "Role"/,
   },
-  { name: 'a type that is not an API kind', body: () => wrap({ typeMeta: { apiVersion: 'v1', kind: 'PodSpec' }, raw: namespaceRaw }), message: /no protobuf schema for kind "PodSpec"/ },
-  { name: 'a malformed version', body: () => wrap({ typeMeta: { apiVersion: 'apps/1', kind: 'Deployment' }, raw: namespaceRaw }), message: /no protobuf schema/ },
+  {
+    name: 'a type that is not an API kind',
+    body: () => wrap({ typeMeta: { apiVersion: 'v1', kind: 'PodSpec' }, raw: namespaceRaw }),
+    message: /no protobuf schema for kind "PodSpec"/,
+  },
+  {
+    name: 'a malformed version',
+    body: () => wrap({ typeMeta: { apiVersion: 'apps/1', kind: 'Deployment' }, raw: namespaceRaw }),
+    message: /no protobuf schema/,
+  },
   {
     name: 'a gzip content encoding',
     body: () => wrap({ typeMeta: { apiVersion: 'v1', kind: 'Namespace' }, raw: namespaceRaw, contentEncoding: 'gzip' }),
