@@ -37,7 +37,7 @@ export async function handleCreate(ctx: ApiContext, def: ResourceDef, info: Requ
       namespace: info.namespace,
       uid: ctx.newUid(),
       now: rfc3339Now(ctx),
-      nameSuffix: ctx.nameSuffix(),
+      nameSuffix: generated ? ctx.nameSuffix() : '',
     });
     if (dryRun) {
       const existing = await ctx.objects.find(def, obj.metadata.namespace, obj.metadata.name ?? '');

@@ -112,7 +112,7 @@ async function main(): Promise<void> {
   log(`command: ${command}`);
 
   const processes = new ProcessRegistry();
-  const cluster = new ApiserverCluster(processes, { cpuProfile: values['cpu-prof'] === true });
+  const cluster = new ApiserverCluster(processes, { cpuProfile: values['cpu-prof'] === true, keepDir });
   let client: KeepAliveClient | undefined;
   let ok = false;
   try {
@@ -144,7 +144,7 @@ async function main(): Promise<void> {
     let fanout: FanoutResult | undefined;
     if (watchers > 0 && updates > 0) {
       log(`watch fan-out: ${watchers} watchers, ${updates} updates...`);
-      fanout = await runFanout(client, cluster.url, 'bench-watch', watchers, updates, log);
+      fanout = await runFanout(client, pids, cluster.url, 'bench-watch', watchers, updates, log);
       stored += 1;
     }
 

@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { apiserverArgs } from '../launcher/components.js';
 import { httpStatus } from '../launcher/http-probe.js';
@@ -14,6 +14,8 @@ export interface ApiserverClusterOptions {
   /** Run the apiserver under `node --cpu-prof`, the profile written into the run folder when it stops gracefully. */
   readonly cpuProfile?: boolean;
   readonly logLevel?: string;
+  /** Keep the run folder even when the benchmark is interrupted (Ctrl-C). */
+  readonly keepDir?: boolean;
 }
 
 /**
@@ -25,12 +27,24 @@ export class ApiserverCluster {
   readonly stores: PicokubeCluster;
   private proc: ChildProcess | undefined;
   private port = 0;
+  private keepDir: boolean;
 
   constructor(
     private readonly processes: ProcessRegistry,
     private readonly options: ApiserverClusterOptions = {},
   ) {
     this.stores = new PicokubeCluster(processes);
+    this.keepDir = options.keepDir === true;
+    // On Ctrl-C the ProcessRegistry kills every process and exits at once; the folder goes too.
+    // Registered after the registry's own handler, so the processes are signalled first.
+    process.once('exit', () => {
+      if (this.keepDir) return;
+      try {
+        rmSync(this.directory, { recursive: true, force: true, maxRetries: 5 });
+      } catch {
+        /* a process still writing; nothing more to do on the way out */
+      }
+    });
   }
 
   get url(): string {
@@ -89,6 +103,7 @@ export class ApiserverCluster {
   }
 
   async stop(keepDir: boolean): Promise<void> {
+    this.keepDir = keepDir;
     if (this.proc) await this.processes.kill(this.proc);
     await this.stores.stop(keepDir);
   }

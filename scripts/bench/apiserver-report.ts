@@ -101,6 +101,7 @@ export function fanoutTable(f: FanoutResult): string {
       ],
     ),
     `deliveries before the writer's ack (counted as 0 ms): ${fmt(f.deliveriesBeforeAck)} of ${fmt(f.watchers * f.updates)}; unexpected lines ${f.oddLines}; watches ended by the server ${f.closedEarly}`,
+    `CPU meanwhile: apiserver ${fmt(f.cpu.apiserverCpuPct)}%, stores ${fmt(f.cpu.storesCpuPct)}%, bench (reading the streams) ${fmt(f.cpu.clientCpuPct)}%, others ${fmt(f.cpu.otherCpuPct)}%`,
   ].join('\n');
 }
 

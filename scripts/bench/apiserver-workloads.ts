@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { CpuPids, KeepAliveClient, LoadResult } from './http-load.js';
-import { runClosedLoop } from './http-load.js';
+import { cpuPercents, cpuSnapshot, runClosedLoop } from './http-load.js';
 import { WatchFanout } from './watch-fanout.js';
 import { quantile } from './workload.js';
 
@@ -218,6 +218,8 @@ export interface FanoutResult {
   readonly deliveriesBeforeAck: number;
   readonly oddLines: number;
   readonly closedEarly: number;
+  /** CPU while the updates ran, % of one core; the benchmark's share is reading the 1,000 streams. */
+  readonly cpu: Pick<LoadResult, 'apiserverCpuPct' | 'storesCpuPct' | 'clientCpuPct' | 'otherCpuPct'>;
 }
 
 function percentiles(values: number[]): Percentiles {
@@ -232,6 +234,7 @@ function percentiles(values: number[]): Percentiles {
  */
 export async function runFanout(
   client: KeepAliveClient,
+  pids: CpuPids,
   baseUrl: string,
   namespace: string,
   watchers: number,
@@ -252,6 +255,8 @@ export async function runFanout(
     const afterAck: number[] = [];
     const writes: number[] = [];
     let beforeAck = 0;
+    let cpu0 = cpuSnapshot(pids);
+    let measuredFrom = performance.now();
     for (let i = -1; i < updates; i++) {
       const sentAt = performance.now();
       const answer = await client.ok(
@@ -263,7 +268,12 @@ export async function runFanout(
       const ackAt = performance.now();
       const rv = (JSON.parse(answer.body.toString('utf8')) as { metadata: { resourceVersion: string } }).metadata.resourceVersion;
       const times = await fanout.delivered(rv, 60_000);
-      if (i < 0) continue; // the warm-up
+      if (i < 0) {
+        // the warm-up: not measured
+        cpu0 = cpuSnapshot(pids);
+        measuredFrom = performance.now();
+        continue;
+      }
       writes.push(ackAt - sentAt);
       const last = Math.max(...times);
       lastAfterAck.push(Math.max(0, last - ackAt));
@@ -273,7 +283,9 @@ export async function runFanout(
         afterAck.push(Math.max(0, t - ackAt));
       }
     }
+    const cpu = cpuPercents(cpu0, cpuSnapshot(pids), (performance.now() - measuredFrom) / 1000);
     const r: FanoutResult = {
+      cpu,
       watchers,
       updates,
       connectMs,

@@ -133,7 +133,8 @@ export async function runClosedLoop(spec: LoadSpec, pids: CpuPids, op: (i: numbe
   };
 }
 
-interface CpuSnapshot {
+/** CPU seconds so far of each side, and of the whole machine. */
+export interface CpuSnapshot {
   readonly apiserver: number;
   readonly stores: number;
   readonly client: number;
