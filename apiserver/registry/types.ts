@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.js';
+import type { CauseReason } from '../../kube/validation/field-errors.js';
 
 /**
  * One entry of the resource registry: everything the generic handlers need to serve a kind.
@@ -90,15 +91,8 @@ export interface FieldCause {
   readonly field: string;
 }
 
-export type CauseReason =
-  | 'FieldValueRequired'
-  | 'FieldValueInvalid'
-  | 'FieldValueNotSupported'
-  | 'FieldValueDuplicate'
-  | 'FieldValueForbidden'
-  | 'FieldValueTooLong'
-  | 'FieldValueTooMany'
-  | 'FieldValueTypeInvalid';
+/** The reasons kube uses in a 422's causes; kube/validation builds causes with them. */
+export type { CauseReason };
 
 export interface ScaleAccess {
   readonly specReplicas: (obj: KubeObject) => number;

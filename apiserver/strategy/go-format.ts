@@ -1,3 +1,4 @@
+import { goQuote } from '../../kube/validation/field-errors.js';
 import { isPlainObject } from '../../kube/object.js';
 
 /**
@@ -29,30 +30,8 @@ export function goFloat(n: number): string {
   return String(n);
 }
 
-/** `strconv.Quote`: Go's escapes for quotes, backslashes and control characters. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0) ?? 0;
-    const named = GO_ESCAPES[ch];
-    if (named !== undefined) out += named;
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
-
-const GO_ESCAPES: Readonly<Record<string, string>> = {
-  '"': '\\"',
-  '\\': '\\\\',
-  '\x07': '\\a',
-  '\b': '\\b',
-  '\f': '\\f',
-  '\n': '\\n',
-  '\r': '\\r',
-  '\t': '\\t',
-  '\v': '\\v',
-};
+/** Go's `%q` of a string: kube/validation/field-errors.ts has the one implementation. */
+export { goQuote };
 
 /** `json.Marshal` of a decoded JSON value: map keys sorted, `<`, `>`, `&`, U+2028 and U+2029 escaped. */
 export function goJson(v: unknown): string {
