@@ -246,3 +246,15 @@ t.test('deleting a namespace marks it Terminating and refuses new content in it'
   t.equal(fin.status, 200);
   t.equal((await request('GET', '/api/v1/namespaces/qa')).status, 404, 'finalized: gone');
 });
+
+t.test('a continue token whose revision was compacted away is 410 Expired', async (t) => {
+  const { request, store } = await startApiserver(t);
+  for (const name of ['a', 'b', 'c']) await request('POST', PODS, pod(name));
+  const page1 = await request('GET', `${PODS}?limit=1`);
+  t.ok(page1.json.metadata.continue);
+  await request('POST', PODS, pod('d'));
+  await store.compact((await store.status()).revision);
+  const page2 = await request('GET', `${PODS}?limit=1&continue=${encodeURIComponent(page1.json.metadata.continue)}`);
+  t.equal(page2.status, 410);
+  t.match(page2.json, { kind: 'Status', reason: 'Expired', code: 410, message: /continue parameter is too old/ });
+});
