@@ -3,7 +3,7 @@ import { WebSocket } from 'ws';
 import type { Command } from '../kv/commands.js';
 import type { DeleteResult, KeyRangeOptions, PutResult, RangeOptions, RangeResult, TxnRequest, TxnResult } from '../kv/types.js';
 import type { WatchResponse } from '../kv/watch-hub.js';
-import { type ServerFrame, decodeServerFrame, encodeFrame } from './protocol.js';
+import { CLIENT_FRAME_BYTES_MAX, type ServerFrame, decodeServerFrame, encodeFrame } from './protocol.js';
 import { AsyncQueue } from './async-queue.js';
 import { sendCorked } from './cork.js';
 import { StoreError, type StoreClient, type StoreStatus, type StoreWatch, type StoreWatchOptions, type WatchBatch } from './store-client.js';
@@ -212,9 +212,15 @@ export class WsStoreClient implements StoreClient {
     p.reject(new StoreError(code, message, details ?? {}));
   }
 
-  private send(c: Conn, frame: Record<string, unknown>): boolean {
+  /**
+   * False if the connection is down; 'tooLarge' for a frame the replica would refuse by closing
+   * the socket (which would only make every retry fail the same way and restart the watches).
+   */
+  private send(c: Conn, frame: Record<string, unknown>): boolean | 'tooLarge' {
     if (!c.open || !c.ws) return false;
-    sendCorked(c.ws, encodeFrame(frame));
+    const bytes = encodeFrame(frame);
+    if (bytes.byteLength > CLIENT_FRAME_BYTES_MAX) return 'tooLarge';
+    sendCorked(c.ws, bytes);
     return true;
   }
 
@@ -283,10 +289,12 @@ export class WsStoreClient implements StoreClient {
     p.timer = setTimeout(() => {
       if (c.inflight.delete(id)) this.retry(p, 0);
     }, Math.min(this.attemptTimeoutMs, Math.max(1, p.deadline - Date.now())));
-    if (!this.send(c, { ...p.body, id })) {
+    const sent = this.send(c, { ...p.body, id });
+    if (sent !== true) {
       c.inflight.delete(id);
       clearTimeout(p.timer);
-      this.retry(p, 20);
+      if (sent === 'tooLarge') p.reject(new StoreError('TooLarge', `${p.body.op} request exceeds the ${CLIENT_FRAME_BYTES_MAX}-byte frame limit`));
+      else this.retry(p, 20);
     }
   }
 

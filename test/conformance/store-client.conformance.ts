@@ -100,6 +100,17 @@ const create = (key: string, value: string): TxnRequest => ({
 
 const CASES: Case[] = [
   {
+    name: 'a request over the frame limit fails at once with TooLarge, writes nothing, and the client goes on',
+    async run(t, c, p) {
+      const before = (await c.range(`${p}probe`)).revision;
+      const err = await storeError(c.put(`${p}big`, new Uint8Array(5 * 1024 * 1024)));
+      t.equal(err.code, 'TooLarge');
+      t.match(await c.range(`${p}big`), { count: 0 }, 'nothing written');
+      const after = await c.put(`${p}small`, b('ok'));
+      t.ok(after.revision > before, 'the next request works');
+    },
+  },
+  {
     name: 'a put is read back with its revisions; a second put bumps version and modRevision and returns prevKv',
     async run(t, c, p) {
       const k = `${p}k`;
