@@ -26,9 +26,8 @@ export async function handleGet(ctx: ApiContext, def: ResourceDef, info: Request
   const rv = queryResourceVersion(q);
   const name = info.name ?? '';
   const rep = negotiate(req.headers.accept);
-  let obj = undefined;
-  if (rv === 0) obj = ctx.caches.forResource(def)?.get(ctx.objects.key(def, info.namespace, name));
-  obj ??= await ctx.objects.find(def, info.namespace, name);
+  const cached = rv === 0 ? ctx.caches.forResource(def)?.get(ctx.objects.key(def, info.namespace, name)) : undefined;
+  const obj = cached ?? (await ctx.objects.find(def, info.namespace, name));
   if (!obj) throw notFound(def, name);
   return sendObject(reply, def, obj, 200, rep, ctx.nowMs(), includeObjectOf(q));
 }

@@ -103,7 +103,7 @@ export function prepareUpdate(def: ResourceDef, obj: KubeObject, old: KubeObject
   // sends a Date back as `…T06:11:48.000Z`), so any value sent is replaced by the stored one.
   if (old.metadata.creationTimestamp !== undefined && old.metadata.creationTimestamp !== null) meta.creationTimestamp = old.metadata.creationTimestamp;
   if (target === 'main') def.defaults?.(next);
-  if (def.specFields && def.specFields.some((f) => !isDeepStrictEqual(next[f], old[f]))) {
+  if (def.specFields?.some((f) => !isDeepStrictEqual(next[f], old[f]))) {
     meta.generation = (old.metadata.generation ?? 0) + 1;
   }
   if (old.metadata.deletionTimestamp !== undefined) {
