@@ -9,7 +9,7 @@ import type { ApiContext } from './context.js';
 export async function checkNamespaceAccepts(ctx: ApiContext, def: ResourceDef, namespace: string, name: string): Promise<void> {
   const nsDef = ctx.registry.byKind('', 'Namespace');
   if (!nsDef) return;
-  const ns = ctx.caches.forResource(nsDef)?.get(ctx.objects.key(nsDef, undefined, namespace)) ?? (await ctx.objects.find(nsDef, undefined, namespace));
+  const ns = ctx.caches.cachedObject(nsDef, undefined, namespace) ?? (await ctx.objects.find(nsDef, undefined, namespace));
   if (!ns) throw notFound(nsDef, namespace);
   if (ns.metadata.deletionTimestamp !== undefined || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
     throw forbidden(def, name, `unable to create new content in namespace ${namespace} because it is being terminated`);

@@ -26,7 +26,7 @@ export async function handleGet(ctx: ApiContext, def: ResourceDef, info: Request
   const rv = queryResourceVersion(q);
   const name = info.name ?? '';
   const rep = negotiate(req.headers.accept);
-  const cached = rv === 0 ? ctx.caches.forResource(def)?.get(ctx.objects.key(def, info.namespace, name)) : undefined;
+  const cached = rv === 0 ? ctx.caches.cachedObject(def, info.namespace, name) : undefined;
   const obj = cached ?? (await ctx.objects.find(def, info.namespace, name));
   if (!obj) throw notFound(def, name);
   return sendObject(reply, def, obj, 200, rep, ctx.nowMs(), includeObjectOf(q));

@@ -3,7 +3,7 @@ import { stringify as toYaml } from 'yaml';
 import type { KubeObject } from '../../kube/object.js';
 import type { ResourceDef } from '../registry/types.js';
 import type { Status } from '../status.js';
-import { toTable } from '../table/table.js';
+import { type IncludeObject, toTable } from '../table/table.js';
 import type { Representation } from './negotiate.js';
 
 /**
@@ -18,7 +18,7 @@ export interface ListMeta {
   readonly remainingItemCount?: number | undefined;
 }
 
-export type IncludeObject = 'None' | 'Metadata' | 'Object';
+export type { IncludeObject };
 
 const TABLE_CONTENT_TYPE = (v: string): string => `application/json;as=Table;v=${v};g=meta.k8s.io`;
 

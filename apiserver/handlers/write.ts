@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject } from '../../kube/object.js';
 import type { ResourceDef } from '../registry/types.js';
-import { ApiError, alreadyExists, badRequest, conflict, invalidPatch, MODIFIED_CONFLICT } from '../status.js';
+import { ApiError, alreadyExists, conflict, invalidPatch, MODIFIED_CONFLICT } from '../status.js';
 import { goJson, goQuote, goSprint } from '../strategy/go-format.js';
 import { checkFields } from '../strategy/field-validation.js';
 import { checkBodyIdentity, prepareCreate, prepareUpdate, readyToVanish, sameObject, type UpdateTarget } from '../strategy/object-lifecycle.js';
@@ -100,7 +100,7 @@ export async function handlePatch(ctx: ApiContext, def: ResourceDef, info: Reque
   // cached object: one store round trip (the txn) instead of two. Whenever that copy might be
   // stale — the txn conflicts, the patch names another resourceVersion, the patch changes
   // nothing — the next attempt reads the store.
-  const cached = ctx.caches.forResource(def)?.ready() ? ctx.caches.forResource(def)?.get(ctx.objects.key(def, info.namespace, name)) : undefined;
+  const cached = ctx.caches.cachedObject(def, info.namespace, name);
   for (let attempt = 1; ; attempt++) {
     const fromCache = attempt === 1 && cached !== undefined;
     const current = fromCache ? structuredClone(cached) : await ctx.objects.get(def, info.namespace, name);
@@ -159,9 +159,4 @@ function patchedValue(type: PatchType, patch: unknown, patched: KubeObject): str
 
 function rfc3339Now(ctx: ApiContext): string {
   return rfc3339(ctx.nowMs());
-}
-
-export function requireName(info: RequestInfo): string {
-  if (!info.name) throw badRequest('a name is required');
-  return info.name;
 }

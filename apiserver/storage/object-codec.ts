@@ -18,10 +18,3 @@ export function decodeObject(kv: KeyValue): KubeObject {
   obj.metadata.resourceVersion = String(kv.modRevision);
   return obj;
 }
-
-/** A deleted object's last state, stamped with the delete's revision (as kube's watch DELETED carries). */
-export function decodeDeleted(prevKv: KeyValue, deleteRevision: number): KubeObject {
-  const obj = decodeObject(prevKv);
-  obj.metadata.resourceVersion = String(deleteRevision);
-  return obj;
-}

@@ -1,6 +1,6 @@
 import type { KubeObject } from '../../kube/object.js';
 import type { StoreClient } from '../../raft/client/store-client.js';
-import { StoreError } from '../../raft/client/store-client.js';
+import { prefixEnd, StoreError } from '../../raft/client/store-client.js';
 import type { ResourceDef } from '../registry/types.js';
 import { ApiError, alreadyExists, conflict, expired, MODIFIED_CONFLICT, notFound } from '../status.js';
 import { type ContinueToken, decodeContinue, encodeContinue } from './continue-token.js';
@@ -147,7 +147,7 @@ export class ObjectStore {
     let token: ContinueToken | undefined;
     if (options.continueToken) token = decodeContinue(options.continueToken, prefix);
     const revision = token?.revision ?? options.revision ?? 0;
-    const rangeEnd = prefixEnd(prefix);
+    const rangeEnd = prefixEnd(prefix) ?? '\u0000';
     const limit = options.limit ?? 0;
     let start = token ? token.startKey : prefix;
     const items: KubeObject[] = [];
@@ -193,12 +193,6 @@ const REVISION_PROBE_KEY = '/registry/\u0000revision-probe';
 
 const CONTINUE_EXPIRED =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
-
-/** The smallest key greater than every key that starts with `prefix`. */
-export function prefixEnd(prefix: string): string {
-  const last = prefix.charCodeAt(prefix.length - 1);
-  return prefix.slice(0, -1) + String.fromCharCode(last + 1);
-}
 
 function withVersion(obj: KubeObject, revision: number): KubeObject {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };

@@ -2,7 +2,8 @@ import type { Logger } from 'pino';
 import type { StoreClient } from '../../raft/client/store-client.js';
 import type { ResourceDef } from '../registry/types.js';
 import { WatchCache } from '../watch-cache/watch-cache.js';
-import { resourcePrefix } from './keys.js';
+import type { KubeObject } from '../../kube/object.js';
+import { objectKey, resourcePrefix } from './keys.js';
 import { decodeObject } from './object-codec.js';
 
 export interface WatchCachesOptions {
@@ -51,6 +52,15 @@ export class WatchCaches {
 
   forResource(def: ResourceDef): WatchCache | undefined {
     return this.caches.get(def);
+  }
+
+  /**
+   * The cache's copy of one object, or undefined if it has none or is not in sync yet (callers
+   * then read the store). The copy is shared: clone it before changing it.
+   */
+  cachedObject(def: ResourceDef, namespace: string | undefined, name: string): KubeObject | undefined {
+    const cache = this.caches.get(def);
+    return cache?.ready() ? cache.get(objectKey(def, namespace, name)) : undefined;
   }
 
   watcherStarted(def: ResourceDef): void {

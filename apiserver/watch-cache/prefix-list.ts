@@ -1,4 +1,4 @@
-import type { KeyValue, StoreClient } from '../../raft/client/store-client.js';
+import { type KeyValue, prefixEnd, type StoreClient } from '../../raft/client/store-client.js';
 
 /** Every kv under `prefix` at one revision, in key order. */
 export interface PrefixSnapshot {
@@ -16,7 +16,7 @@ export async function listPrefix(store: StoreClient, prefix: string, pageSize: n
   const first = await store.range(prefix, { prefix: true, limit: pageSize });
   const kvs = [...first.kvs];
   let more = first.more;
-  const rangeEnd = prefixEnd(prefix);
+  const rangeEnd = prefixEnd(prefix) ?? '\u0000';
   while (more) {
     const last = kvs[kvs.length - 1];
     if (last === undefined) throw new Error(`store range of ${prefix} said "more" but returned nothing`);
@@ -28,11 +28,3 @@ export async function listPrefix(store: StoreClient, prefix: string, pageSize: n
   return { kvs, revision: first.revision };
 }
 
-/** The first key after every key starting with `prefix` (etcd's clientv3.GetPrefixRangeEnd). */
-export function prefixEnd(prefix: string): string {
-  for (let i = prefix.length - 1; i >= 0; i--) {
-    const c = prefix.charCodeAt(i);
-    if (c < 0xffff) return prefix.slice(0, i) + String.fromCharCode(c + 1);
-  }
-  return '\u0000';
-}

@@ -96,3 +96,6 @@ export class StoreError extends Error {
 }
 
 export type { CommandResult, KeyValue };
+
+/** The range end that covers every key starting with a prefix (etcd's GetPrefixRangeEnd), for paging through a prefix. */
+export { prefixEnd } from '../kv/key-range.js';

@@ -44,11 +44,24 @@ function openWatch(port: number, path: string, headers: Record<string, string> =
   return { events, status, ended, stop: () => req.destroy() };
 }
 
-async function until(what: string, cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+async function until(what: string, cond: () => boolean, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Waits for the server to end a stream, failing (not hanging until tap's timeout) if it never does. */
+async function endedWithin(w: { ended: Promise<void> }, what: string, timeoutMs = 30_000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the server did not end ${what} within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    await Promise.race([w.ended, deadline]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
@@ -121,7 +134,7 @@ t.test('a watch from a revision older than the window gets an ERROR 410 Expired 
   const port = (h.api.app.server.address() as AddressInfo).port;
   for (let i = 0; i < 12; i++) await h.request('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}` } });
   const w = openWatch(port, '/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=2');
-  await w.ended;
+  await endedWithin(w, 'an expired watch');
   t.equal(w.events.length, 1);
   t.match(w.events[0], { type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired' } });
 });
@@ -144,6 +157,7 @@ t.test('timeoutSeconds ends the stream', async (t) => {
   await h.api.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (h.api.app.server.address() as AddressInfo).port;
   const w = openWatch(port, `${PODS}?watch=true&timeoutSeconds=1`);
-  await w.ended;
-  t.pass('the server closed the watch');
+  t.equal(await w.status, 200);
+  await endedWithin(w, 'a watch with timeoutSeconds=1');
+  t.same(w.events, [], 'no events, just the end of the stream');
 });
