@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { isPlainObject } from '../../kube/object.js';
-import { DEFAULT_APISERVER_PORT, DEFAULT_STORE_PORTS, STORE_REPLICAS, UsageError, type UpOptions } from './options.js';
+import { DEFAULT_APISERVER_PORT, DEFAULT_NODES, DEFAULT_STORE_PORTS, NODE_RUNTIMES, type NodeRuntime, STORE_REPLICAS, UsageError, type UpOptions } from './options.js';
 
 /**
  * The choices that make a directory one cluster, recorded in DIR/cluster.json on the first `up`.
@@ -15,6 +15,9 @@ export interface ClusterConfig {
   readonly apiserverPort: number;
   /** Bearer token written into the kubeconfig. */
   readonly token: string;
+  /** Node agents `node-1` … `node-N` (files from before node agents existed lack it: 3). */
+  readonly nodes: number;
+  readonly runtime: NodeRuntime;
 }
 
 export const HOST = '127.0.0.1';
@@ -41,8 +44,10 @@ export function readClusterConfig(file: string): ClusterConfig | undefined {
     typeof raw.token === 'string' &&
     raw.token.length > 0;
   if (!ok) throw new UsageError(`${file} does not hold {storePorts: [${STORE_REPLICAS} ports], apiserverPort, token}; fix or remove it`);
-  const r = raw as { storePorts: number[]; apiserverPort: number; token: string };
-  return { storePorts: r.storePorts, apiserverPort: r.apiserverPort, token: r.token };
+  const r = raw as { storePorts: number[]; apiserverPort: number; token: string; nodes?: unknown; runtime?: unknown };
+  const nodes = Number.isInteger(r.nodes) ? (r.nodes as number) : DEFAULT_NODES;
+  const runtime = NODE_RUNTIMES.find((x) => x === r.runtime) ?? 'simulated';
+  return { storePorts: r.storePorts, apiserverPort: r.apiserverPort, token: r.token, nodes, runtime };
 }
 
 export function writeClusterConfig(file: string, config: ClusterConfig): void {
@@ -53,7 +58,7 @@ export function writeClusterConfig(file: string, config: ClusterConfig): void {
  * The configuration to run: the recorded one with the command line's changes, or a new one.
  * Refuses store ports that differ from the recorded ones, and any port clash within the cluster.
  */
-export function resolveClusterConfig(recorded: ClusterConfig | undefined, options: Pick<UpOptions, 'storePorts' | 'apiserverPort'>, newToken = () => randomBytes(24).toString('base64url')): ClusterConfig {
+export function resolveClusterConfig(recorded: ClusterConfig | undefined, options: Pick<UpOptions, 'storePorts' | 'apiserverPort' | 'nodes' | 'runtime'>, newToken = () => randomBytes(24).toString('base64url')): ClusterConfig {
   const storePorts = options.storePorts ?? recorded?.storePorts ?? DEFAULT_STORE_PORTS;
   if (recorded && options.storePorts && options.storePorts.join(',') !== recorded.storePorts.join(',')) {
     throw new UsageError(
@@ -64,6 +69,8 @@ export function resolveClusterConfig(recorded: ClusterConfig | undefined, option
     storePorts: [...storePorts],
     apiserverPort: options.apiserverPort ?? recorded?.apiserverPort ?? DEFAULT_APISERVER_PORT,
     token: recorded?.token ?? newToken(),
+    nodes: options.nodes ?? recorded?.nodes ?? DEFAULT_NODES,
+    runtime: options.runtime ?? recorded?.runtime ?? 'simulated',
   };
   checkPortsDistinct(config);
   return config;

@@ -32,6 +32,19 @@ export interface ClusterPlan {
   readonly config: ClusterConfig;
   readonly layout: ClusterLayout;
   readonly logLevel: string;
+  /**
+   * Health and metrics ports of the components after the apiserver, chosen free at each `up`
+   * (nothing outside the cluster dials them, so they need not be stable); node agents also
+   * serve container logs on theirs, which they publish in their Node's status.
+   */
+  readonly componentPorts: ComponentPorts;
+}
+
+export interface ComponentPorts {
+  readonly scheduler: number;
+  readonly controllerManager: number;
+  /** One per node agent, in order. */
+  readonly nodes: readonly number[];
 }
 
 export function storeEndpoints(config: ClusterConfig): string[] {
@@ -76,7 +89,24 @@ export function clusterComponents(plan: ClusterPlan): ComponentSpec[] {
     endpoint: `http://${HOST}:${config.apiserverPort}`,
     ports: [{ port: config.apiserverPort, purpose: 'apiserver port' }],
   };
-  return [...stores, apiserver];
+  const kubeconfig = ['--kubeconfig', layout.kubeconfigFile];
+  const client = (name: string, port: number, args: string[]): ComponentSpec => ({
+    name,
+    phase: 3,
+    args: [...args, ...kubeconfig, '--port', String(port), '--host', HOST, '--log-level', logLevel],
+    readyUrl: `http://${HOST}:${port}/readyz`,
+    endpoint: `${HOST}:${port}`,
+    ports: [{ port, purpose: `${name} port` }],
+  });
+  const ports = plan.componentPorts;
+  const nodes = ports.nodes.slice(0, config.nodes).map((port, i) => client(`node-${i + 1}`, port, ['node', '--name', `node-${i + 1}`, '--runtime', config.runtime]));
+  return [
+    ...stores,
+    apiserver,
+    client('scheduler', ports.scheduler, ['scheduler']),
+    client('controller-manager', ports.controllerManager, ['controller-manager']),
+    ...nodes,
+  ];
 }
 
 /** Components grouped by phase, in start order. */

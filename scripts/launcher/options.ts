@@ -12,6 +12,9 @@ export const DEFAULT_DIR = '.picokube';
 export const DEFAULT_STORE_PORTS: readonly number[] = [2379, 2389, 2399];
 export const DEFAULT_APISERVER_PORT = 6443;
 export const STORE_REPLICAS = 3;
+export const DEFAULT_NODES = 3;
+export const NODE_RUNTIMES = ['simulated', 'process'] as const;
+export type NodeRuntime = (typeof NODE_RUNTIMES)[number];
 
 /**
  * What `picokube up` was asked for. Ports are absent when not given on the command line, so that
@@ -22,6 +25,10 @@ export interface UpOptions {
   readonly detach: boolean;
   readonly apiserverPort?: number;
   readonly storePorts?: readonly number[];
+  /** How many node agents (`node-1` … `node-N`); absent: the recorded number, else 3. */
+  readonly nodes?: number;
+  /** How the node agents run containers; absent: the recorded runtime, else simulated. */
+  readonly runtime?: NodeRuntime;
   readonly logLevel: string;
   readonly help: boolean;
 }
@@ -67,6 +74,8 @@ export function parseUpOptions(argv: string[]): UpOptions {
         detach: { type: 'boolean', short: 'd', default: false },
         'apiserver-port': { type: 'string' },
         'store-ports': { type: 'string' },
+        nodes: { type: 'string' },
+        runtime: { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -76,6 +85,8 @@ export function parseUpOptions(argv: string[]): UpOptions {
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: expected one of ${[...LOG_LEVELS].join(', ')}, got '${logLevel}'`);
   const apiserverPort = typeof v['apiserver-port'] === 'string' ? parsePort(v['apiserver-port'], '--apiserver-port') : undefined;
   const storePorts = typeof v['store-ports'] === 'string' ? parseStorePorts(v['store-ports']) : undefined;
+  const nodes = typeof v.nodes === 'string' ? parseNodeCount(v.nodes) : undefined;
+  const runtime = typeof v.runtime === 'string' ? parseRuntime(v.runtime) : undefined;
   return {
     dir: v.dir,
     detach: v.detach,
@@ -83,7 +94,21 @@ export function parseUpOptions(argv: string[]): UpOptions {
     help: v.help,
     ...(apiserverPort !== undefined ? { apiserverPort } : {}),
     ...(storePorts !== undefined ? { storePorts } : {}),
+    ...(nodes !== undefined ? { nodes } : {}),
+    ...(runtime !== undefined ? { runtime } : {}),
   };
+}
+
+/** 0 is allowed: a control plane without nodes (pods stay Pending). */
+export function parseNodeCount(text: string): number {
+  if (!/^\d+$/.test(text.trim()) || Number(text) > 100) throw new UsageError(`--nodes: expected a number of node agents from 0 to 100, got '${text}'`);
+  return Number(text);
+}
+
+export function parseRuntime(text: string): NodeRuntime {
+  const runtime = NODE_RUNTIMES.find((r) => r === text);
+  if (!runtime) throw new UsageError(`--runtime: expected ${NODE_RUNTIMES.join(' or ')}, got '${text}'`);
+  return runtime;
 }
 
 export function parseDirOptions(argv: string[]): DirOptions {

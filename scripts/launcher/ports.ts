@@ -16,3 +16,26 @@ export async function takenPorts(uses: readonly PortUse[], host: string): Promis
   for (const use of uses) if (await portTaken(use.port, host)) taken.push(use);
   return taken;
 }
+
+/** A port free right now on `host`, chosen by the kernel. */
+export function freePortOn(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen({ port: 0, host, exclusive: true }, () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** `count` distinct free ports, none of them in `avoid` (the cluster's fixed ports). */
+export async function freePortsOn(host: string, count: number, avoid: ReadonlySet<number>): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) {
+    const port = await freePortOn(host);
+    if (!avoid.has(port)) ports.add(port);
+  }
+  return [...ports];
+}

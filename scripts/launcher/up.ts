@@ -1,12 +1,12 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { HOST, ensureStoreSecret, readClusterConfig, resolveClusterConfig, writeClusterConfig } from './cluster-config.js';
+import { HOST, ensureStoreSecret, peerPort, readClusterConfig, resolveClusterConfig, writeClusterConfig } from './cluster-config.js';
 import { ClusterProcesses } from './cluster-processes.js';
 import { clusterComponents } from './components.js';
 import { writeKubeconfig } from './kubeconfig.js';
 import { type ClusterLayout, clusterLayout } from './layout.js';
 import { DEFAULT_DIR, UsageError, type UpOptions, parseUpOptions } from './options.js';
 import { readPidFile } from './pid-file.js';
-import { takenPorts } from './ports.js';
+import { freePortsOn, takenPorts } from './ports.js';
 import { isSameProcess } from './process-identity.js';
 import { type Console, alignColumns, dirFlag, processConsole, seconds, shellQuote } from './report.js';
 import { STOP_GRACE_MS } from './stop-processes.js';
@@ -14,16 +14,21 @@ import { watchStopSignals } from './stop-signals.js';
 
 const HELP = `picokube up: start a local cluster
 
-usage: picokube up [--dir DIR] [--detach] [--apiserver-port PORT] [--store-ports A,B,C] [--log-level LEVEL]
+usage: picokube up [--dir DIR] [--detach] [--nodes N] [--runtime simulated|process]
+                   [--apiserver-port PORT] [--store-ports A,B,C] [--log-level LEVEL]
        npm start [-- FLAGS]
 
-Starts 3 store replicas and the apiserver on 127.0.0.1, each its own process, with data and logs
-under DIR, and writes DIR/kubeconfig. Stays in the foreground, restarting a process that dies,
+Starts 3 store replicas, the apiserver, the scheduler, the controller-manager and N node agents
+on 127.0.0.1, each its own process, with data and logs under DIR, and writes DIR/kubeconfig. Stays in the foreground, restarting a process that dies,
 until Ctrl-C or SIGTERM stops them all. Data persists: up on the same DIR again brings back the
 same cluster.
 
   --dir DIR              data, logs, kubeconfig and PID file (default .picokube)
   -d, --detach           return once the cluster answers; stop it with 'picokube down'
+  --nodes N              node agents node-1 … node-N (default 3; remembered for the next up)
+  --runtime RUNTIME      how node agents run containers: simulated (default: Running at once,
+                         like kwok) or process (each container's command runs as a local
+                         process, the image is ignored; kubectl logs shows its output)
   --apiserver-port PORT  the apiserver's port (default 6443; remembered for the next up)
   --store-ports A,B,C    the store replicas' client ports; peer ports are one above each
                          (default 2379,2389,2399; fixed once the cluster exists)
@@ -74,7 +79,9 @@ async function up(options: UpOptions, io: Console): Promise<number> {
   const recorded = readClusterConfig(layout.configFile);
   const existing = recorded !== undefined || existsSync(layout.dataDir('store-1'));
   const config = resolveClusterConfig(recorded, options);
-  const components = clusterComponents({ config, layout, logLevel: options.logLevel });
+  const fixed = new Set([config.apiserverPort, ...config.storePorts, ...config.storePorts.map(peerPort)]);
+  const [scheduler = 0, controllerManager = 0, ...nodes] = await freePortsOn(HOST, 2 + config.nodes, fixed);
+  const components = clusterComponents({ config, layout, logLevel: options.logLevel, componentPorts: { scheduler, controllerManager, nodes } });
   const taken = await takenPorts(
     components.flatMap((c) => c.ports),
     HOST,

@@ -23,6 +23,14 @@ export interface ApiserverProc {
   proc: ChildProcess | undefined;
 }
 
+/** A scheduler, controller-manager or node agent process the test started (`startComponent`). */
+export interface ComponentProc {
+  readonly name: string;
+  readonly port: number;
+  readonly logFile: string;
+  readonly proc: ChildProcess;
+}
+
 export interface KubeClusterOptions {
   /** How many apiservers, each on its own port, all on the same store (default 1). */
   readonly apiservers?: number;
@@ -55,6 +63,7 @@ export class KubeCluster {
   readonly token = 'picokube-test-token';
   private readonly cacheDir: string;
   private readonly kubectls = new Set<ChildProcess>();
+  readonly components = new Map<string, ComponentProc>();
 
   private constructor(
     readonly dir: string,
@@ -201,9 +210,66 @@ export class KubeCluster {
     return proc;
   }
 
+  /**
+   * Starts `picokube <args>` as a component of this cluster (scheduler, controller-manager, node),
+   * with this cluster's kubeconfig, a free health port and its own log file, and waits until its
+   * /readyz answers 200. `name` identifies it for `stopComponent` and `componentLog`.
+   */
+  async startComponent(name: string, args: readonly string[]): Promise<ComponentProc> {
+    const running = this.components.get(name);
+    if (running && isRunning(running.proc)) throw new Error(`${name} is already running (pid ${running.proc.pid})`);
+    const port = await freePort();
+    const logFile = join(this.dir, `${name}.log`);
+    const [cmd, ...rest] = picokubeCommand([...args, '--kubeconfig', this.kubeconfigPath, '--port', String(port), '--log-level', this.options.logLevel ?? 'info']);
+    const fd = openSync(logFile, 'a');
+    const proc = spawn(cmd as string, rest, { cwd: ROOT, stdio: ['ignore', fd, fd] });
+    closeSync(fd);
+    const c: ComponentProc = { name, port, logFile, proc };
+    this.components.set(name, c);
+    const tail = (): string => this.componentLog(name).split('\n').slice(-12).join('\n');
+    let outcome: 'ready' | 'exited';
+    try {
+      outcome = await pollUntil(
+        `${name} /readyz`,
+        async () => {
+          if (!isRunning(proc)) return 'exited' as const;
+          return (await httpStatus(`http://127.0.0.1:${port}/readyz`, 2000)) === 200 ? ('ready' as const) : undefined;
+        },
+        READY_TIMEOUT_MS,
+        100,
+      );
+    } catch (e) {
+      throw new Error(`${(e as Error).message}; the end of its log:\n${tail()}`);
+    }
+    if (outcome === 'exited') throw new Error(`${name} exited (${proc.signalCode ?? `code ${proc.exitCode}`}) before it was ready; the end of its log:\n${tail()}`);
+    return c;
+  }
+
+  componentLog(name: string): string {
+    const c = this.components.get(name);
+    try {
+      return c ? readFileSync(c.logFile, 'utf8') : '';
+    } catch {
+      return '';
+    }
+  }
+
+  /** Stops a component by its PID: SIGTERM by default (SIGKILL after a deadline); resolves once it exited. */
+  async stopComponent(name: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const p = this.components.get(name)?.proc;
+    if (!isRunning(p)) return;
+    const exited = new Promise<void>((resolve) => p.once('exit', () => resolve()));
+    p.kill(signal);
+    const timer = setTimeout(() => p.kill('SIGKILL'), STOP_GRACE_MS);
+    await exited;
+    clearTimeout(timer);
+  }
+
   /** Ends every process by its PID (kubectl runs included); removes the folders unless `keepDir`. */
   async stop(keepDir = false): Promise<void> {
     for (const k of this.kubectls) k.kill('SIGKILL');
+    // SIGTERM: a node agent with the process runtime ends its containers' process groups on the way out.
+    await Promise.all([...this.components.keys()].map((name) => this.stopComponent(name)));
     await Promise.all(this.apiservers.map((a) => this.stopApiserver(a.index, 'SIGKILL')));
     await this.store.stop(keepDir);
     if (!keepDir) rmSync(this.dir, { recursive: true, force: true });
