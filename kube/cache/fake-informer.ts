@@ -1,5 +1,5 @@
-import type { KubeObject } from '../object.js';
 import { objectKey } from '../client/resource.js';
+import type { KubeObject } from '../object.js';
 import { Indexer } from './indexer.js';
 import type { EventHandlers, Informer } from './informer-types.js';
 

@@ -1,5 +1,5 @@
-import type { KubeObject } from '../object.js';
 import { objectKey } from '../client/resource.js';
+import type { KubeObject } from '../object.js';
 import { defaultIndexers, type IndexFunc, type Lister } from './lister.js';
 
 /**
@@ -12,7 +12,11 @@ export class Indexer<T extends KubeObject = KubeObject> implements Lister<T> {
   /** index name → index value → keys. */
   private readonly indices = new Map<string, Map<string, Set<string>>>();
 
-  constructor(private readonly indexers: Readonly<Record<string, IndexFunc<T>>> = defaultIndexers as Record<string, IndexFunc<T>>) {
+  /** A copy: `addIndexers` must never change the caller's (or the shared default) record. */
+  private readonly indexers: Record<string, IndexFunc<T>>;
+
+  constructor(indexers: Readonly<Record<string, IndexFunc<T>>> = defaultIndexers as Record<string, IndexFunc<T>>) {
+    this.indexers = { ...indexers };
     for (const name of Object.keys(indexers)) this.indices.set(name, new Map());
   }
 
@@ -62,6 +66,23 @@ export class Indexer<T extends KubeObject = KubeObject> implements Lister<T> {
     return old;
   }
 
+  /**
+   * Add indexes (client-go's AddIndexers), building them over what is cached already. A name
+   * that exists with the same function is a no-op; with another function it throws, since two
+   * callers would disagree about what the index means.
+   */
+  addIndexers(extra: Readonly<Record<string, IndexFunc<T>>>): void {
+    for (const [name, fn] of Object.entries(extra)) {
+      const existing = this.indexers[name];
+      if (existing === fn) continue;
+      if (existing) throw new Error(`indexer ${name} already exists with another function`);
+      this.indexers[name] = fn;
+      const idx = new Map<string, Set<string>>();
+      this.indices.set(name, idx);
+      for (const [key, obj] of this.items) for (const value of fn(obj)) addKey(idx, value, key);
+    }
+  }
+
   /** Replace everything (a relist); returns nothing, callers diff before if they need events. */
   replace(objs: readonly T[]): void {
     this.items.clear();
@@ -73,11 +94,7 @@ export class Indexer<T extends KubeObject = KubeObject> implements Lister<T> {
     for (const [name, fn] of Object.entries(this.indexers)) {
       const idx = this.indices.get(name);
       if (!idx) continue;
-      for (const value of fn(obj)) {
-        let keys = idx.get(value);
-        if (!keys) idx.set(value, (keys = new Set()));
-        keys.add(key);
-      }
+      for (const value of fn(obj)) addKey(idx, value, key);
     }
   }
 
@@ -92,4 +109,10 @@ export class Indexer<T extends KubeObject = KubeObject> implements Lister<T> {
       }
     }
   }
+}
+
+function addKey(idx: Map<string, Set<string>>, value: string, key: string): void {
+  const keys = idx.get(value);
+  if (keys) keys.add(key);
+  else idx.set(value, new Set([key]));
 }

@@ -1,4 +1,5 @@
 import type { Json, KubeObject } from '../object.js';
+import { applyMergePatch } from '../patch/merge-patch.js';
 import {
   type ApiClient,
   ApiStatusError,
@@ -10,7 +11,6 @@ import {
   type WriteOptions,
 } from './api-client.js';
 import { apiVersionOf, type ResourceRef } from './resource.js';
-import { applyMergePatch } from '../patch/merge-patch.js';
 
 export interface RecordedCall {
   readonly verb: 'create' | 'update' | 'updateStatus' | 'patch' | 'delete' | 'createSubresource';
@@ -67,7 +67,8 @@ export class RecordingApiClient implements ApiClient {
     const namespace = options.namespace ?? obj.metadata.namespace;
     const body = structuredClone(obj);
     if (r.namespaced && namespace) body.metadata.namespace = namespace;
-    if (!body.metadata.name && body.metadata.generateName) body.metadata.name = `${body.metadata.generateName}${(this.revision + 1).toString(36).padStart(5, 'x')}`;
+    if (!body.metadata.name && body.metadata.generateName)
+      body.metadata.name = `${body.metadata.generateName}${(this.revision + 1).toString(36).padStart(5, 'x')}`;
     const name = body.metadata.name ?? '';
     this.record({ verb: 'create', resource: r.resource, namespace, name, body: structuredClone(body) });
     const key = this.key(r, namespace, name);
@@ -87,7 +88,14 @@ export class RecordingApiClient implements ApiClient {
   }
 
   async patch<T extends KubeObject = KubeObject>(r: ResourceRef, name: string, patch: unknown, options: PatchOptions = {}): Promise<T> {
-    this.record({ verb: 'patch', resource: r.resource, namespace: options.namespace, name, body: structuredClone(patch), ...(options.subresource ? { subresource: options.subresource } : {}) });
+    this.record({
+      verb: 'patch',
+      resource: r.resource,
+      namespace: options.namespace,
+      name,
+      body: structuredClone(patch),
+      ...(options.subresource ? { subresource: options.subresource } : {}),
+    });
     const key = this.key(r, options.namespace, name);
     const current = this.objects.get(key);
     if (!current) throw notFound(r, name);
@@ -106,7 +114,13 @@ export class RecordingApiClient implements ApiClient {
     return structuredClone(current);
   }
 
-  async createSubresource<T extends KubeObject = KubeObject>(r: ResourceRef, name: string, subresource: string, body: KubeObject, namespace?: string): Promise<T> {
+  async createSubresource<T extends KubeObject = KubeObject>(
+    r: ResourceRef,
+    name: string,
+    subresource: string,
+    body: KubeObject,
+    namespace?: string,
+  ): Promise<T> {
     this.record({ verb: 'createSubresource', resource: r.resource, namespace, name, subresource, body: structuredClone(body) });
     return structuredClone(body) as T;
   }
@@ -122,7 +136,11 @@ export class RecordingApiClient implements ApiClient {
     const current = this.objects.get(key);
     if (!current) throw notFound(r, name);
     if (obj.metadata.resourceVersion && obj.metadata.resourceVersion !== current.metadata.resourceVersion) {
-      throw new ApiStatusError(409, 'Conflict', `Operation cannot be fulfilled on ${r.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      throw new ApiStatusError(
+        409,
+        'Conflict',
+        `Operation cannot be fulfilled on ${r.resource} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
     }
     const next = verb === 'updateStatus' ? { ...structuredClone(current), status: structuredClone(obj.status) } : structuredClone(obj);
     const stored = this.stamp(r, next as KubeObject);
@@ -135,7 +153,11 @@ export class RecordingApiClient implements ApiClient {
     const i = this.failures.findIndex((f) => f.verb === call.verb);
     if (i >= 0) {
       const [f] = this.failures.splice(i, 1);
-      throw new ApiStatusError(f?.code ?? 500, f?.code === 409 ? 'Conflict' : 'InternalError', `injected failure of ${call.verb} ${call.resource}/${call.name}`);
+      throw new ApiStatusError(
+        f?.code ?? 500,
+        f?.code === 409 ? 'Conflict' : 'InternalError',
+        `injected failure of ${call.verb} ${call.resource}/${call.name}`,
+      );
     }
   }
 
