@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { parseArgs } from 'node:util';
+import pino, { type Logger } from 'pino';
+import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { InformerFactory } from '../kube/cache/informer-factory.js';
+import { ApiEventRecorder } from '../kube/client/api-event-recorder.js';
+import { CONNECTION_FLAGS_HELP, ConnectionConfigError, connectionFlagOptions, restClientOptionsFromFlags } from '../kube/client/connection-flags.js';
+import { RestClient } from '../kube/client/rest-client.js';
+import { ComponentServer } from '../kube/component/component-server.js';
+import { installShutdownHandlers } from '../kube/component/process-lifecycle.js';
+import { LeaderElector } from '../kube/leader-election/leader-elector.js';
+import { PromWorkQueueMetrics } from '../kube/workqueue/queue-metrics.js';
+import { RateLimitingQueue } from '../kube/workqueue/work-queue.js';
+import { ControllerManager } from './manager.js';
+import { controllerRegistry, enabledControllers, parseControllersFlag } from './registry.js';
+
+const HELP = `picokube controller-manager: the workload controllers (kube-controller-manager)
+
+usage: picokube controller-manager (--apiserver URL | --kubeconfig FILE) [flags]
+
+${CONNECTION_FLAGS_HELP}  --port N              /healthz, /readyz and /metrics port (default 10257; 0 picks one)
+  --leader-elect BOOL   elect one active copy through Lease kube-system/kube-controller-manager (default true)
+  --controllers LIST    which to run: * for all, name to enable, -name to disable (default *)
+                        known: ${Object.keys(controllerRegistry).join(', ')}
+  --kube-api-qps N      client-side request rate to the apiserver (default 20)
+  --kube-api-burst N    burst above that rate (default 30)
+  --log-level LEVEL     pino level (default info)
+  --help                this text
+`;
+
+export interface ControllerManagerFlags {
+  readonly apiserver?: string | undefined;
+  readonly kubeconfig?: string | undefined;
+  readonly port: number;
+  readonly leaderElect: boolean;
+  readonly controllers: string[];
+  readonly qps: number;
+  readonly burst: number;
+  readonly logLevel: string;
+  readonly help: boolean;
+}
+
+/** Bad flags: the message says which. */
+export class FlagError extends Error {
+  override readonly name = 'FlagError';
+}
+
+function positiveNumber(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n <= 0) throw new FlagError(`${flag} must be a positive number`);
+  return n;
+}
+
+/**
+ * Parses the command line. `--leader-elect` alone means true; `--leader-elect=false` turns it
+ * off, as with kube's boolean flags.
+ */
+export function parseControllerManagerFlags(argv: readonly string[]): ControllerManagerFlags {
+  const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args,
+      options: {
+        ...connectionFlagOptions,
+        port: { type: 'string', default: '10257' },
+        'leader-elect': { type: 'string', default: 'true' },
+        controllers: { type: 'string', default: '*' },
+        'kube-api-qps': { type: 'string', default: '20' },
+        'kube-api-burst': { type: 'string', default: '30' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', default: false },
+      },
+    }));
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError('--port must be a port number');
+  const le = String(values['leader-elect']).toLowerCase();
+  if (le !== 'true' && le !== 'false') throw new FlagError('--leader-elect must be true or false');
+  let controllers: string[];
+  try {
+    controllers = enabledControllers(parseControllersFlag(String(values.controllers)));
+  } catch (err) {
+    throw new FlagError(`--controllers: ${(err as Error).message}`);
+  }
+  return {
+    apiserver: values.apiserver as string | undefined,
+    kubeconfig: values.kubeconfig as string | undefined,
+    port,
+    leaderElect: le === 'true',
+    controllers,
+    qps: positiveNumber(String(values['kube-api-qps']), '--kube-api-qps'),
+    burst: positiveNumber(String(values['kube-api-burst']), '--kube-api-burst'),
+    logLevel: String(values['log-level']),
+    help: values.help === true,
+  };
+}
+
+function syncMetrics(registry: Registry): (controller: string, durationMs: number, error: unknown) => void {
+  const total = new Counter({
+    name: 'controller_sync_total',
+    help: 'Syncs by controller and result.',
+    labelNames: ['controller', 'result'],
+    registers: [registry],
+  });
+  const seconds = new Histogram({
+    name: 'controller_sync_duration_seconds',
+    help: 'How long one sync took.',
+    labelNames: ['controller'],
+    buckets: [0.001, 0.005, 0.025, 0.1, 0.5, 2.5, 10],
+    registers: [registry],
+  });
+  return (controller, durationMs, error) => {
+    total.inc({ controller, result: error === undefined ? 'success' : 'error' });
+    seconds.observe({ controller }, durationMs / 1000);
+  };
+}
+
+/** `picokube controller-manager`: runs until SIGTERM/SIGINT, or exits 1 when it loses leadership. */
+export async function main(argv: string[]): Promise<void> {
+  let flags: ControllerManagerFlags;
+  try {
+    flags = parseControllerManagerFlags(argv);
+  } catch (err) {
+    process.stderr.write(`picokube controller-manager: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (flags.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const logger: Logger = pino({ level: flags.logLevel, base: { component: 'controller-manager' } });
+  let client: RestClient;
+  try {
+    client = new RestClient(restClientOptionsFromFlags(flags, { userAgent: 'picokube-controller-manager', qps: flags.qps, burst: flags.burst }));
+  } catch (err) {
+    const msg = err instanceof ConnectionConfigError ? err.message : `cannot build the apiserver client: ${(err as Error).message}`;
+    process.stderr.write(`picokube controller-manager: ${msg}\n`);
+    process.exit(2);
+  }
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const queueMetrics = new PromWorkQueueMetrics(registry);
+  const onSync = syncMetrics(registry);
+  const recorders = new Map<string, ApiEventRecorder>();
+  // The process id is part of the identity, so operators (and tests) can tell which copy holds the lease.
+  const identity = `${hostname()}_${process.pid}_${randomUUID().slice(0, 8)}`;
+  let manager: ControllerManager | undefined;
+  let synced = false;
+  let shuttingDown = false;
+
+  const startControllers = async (): Promise<void> => {
+    const informers = new InformerFactory({ client, logger });
+    manager = new ControllerManager({
+      client,
+      informers,
+      logger,
+      controllers: flags.controllers,
+      registry: controllerRegistry,
+      recorderFor: (component) => {
+        let r = recorders.get(component);
+        if (!r) {
+          r = new ApiEventRecorder({ client, component, host: hostname(), logger });
+          recorders.set(component, r);
+        }
+        return r;
+      },
+      newQueue: (name) => new RateLimitingQueue<string>({ name, metrics: queueMetrics }),
+      onSync,
+    });
+    logger.info({ controllers: flags.controllers }, 'starting controllers; waiting for caches');
+    await manager.start();
+    synced = true;
+    logger.info('caches in sync; controllers running');
+  };
+
+  // Ready once the caches are in sync; a standby waiting for the lease is ready too.
+  const server = new ComponentServer({ port: flags.port, ready: () => synced || (flags.leaderElect && manager === undefined), registry });
+  try {
+    const port = await server.start();
+    logger.info({ port, host: '127.0.0.1' }, 'serving /healthz, /readyz and /metrics');
+  } catch (err) {
+    process.stderr.write(`picokube controller-manager: cannot listen on 127.0.0.1:${flags.port}: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+
+  let elector: LeaderElector | undefined;
+  installShutdownHandlers(
+    async () => {
+      shuttingDown = true;
+      await manager?.stop();
+      await elector?.stop({ release: true });
+      await Promise.all([...recorders.values()].map((r) => r.flush()));
+      await server.close();
+      client.close();
+    },
+    { logger },
+  );
+
+  if (!flags.leaderElect) {
+    await startControllers();
+    return;
+  }
+  elector = new LeaderElector({
+    client,
+    namespace: 'kube-system',
+    name: 'kube-controller-manager',
+    identity,
+    logger,
+    onStartedLeading: () => {
+      logger.info({ identity }, 'became leader');
+      startControllers().catch((err: unknown) => {
+        logger.error({ err: (err as Error).message }, 'controllers failed to start');
+        process.exit(1);
+      });
+    },
+    onStoppedLeading: () => {
+      if (shuttingDown) return;
+      // As kube-controller-manager: a lost lease ends the process; a supervisor restarts it as a standby.
+      logger.error({ identity }, 'leaderelection lost');
+      void (manager?.stop() ?? Promise.resolve()).finally(() => process.exit(1));
+    },
+    onNewLeader: (leader) => {
+      if (leader !== identity) logger.info({ leader }, 'new leader elected');
+    },
+  });
+  logger.info({ identity, lease: 'kube-system/kube-controller-manager' }, 'waiting to become leader');
+  void elector.run();
+}
