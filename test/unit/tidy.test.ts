@@ -43,11 +43,23 @@ t.test('the Raft core, the simulator and kube/ use no clock, randomness, timers 
 
 t.test(`no source file grows past ${MAX_LINES} lines`, async (t) => {
   const big: string[] = [];
-  for (const dir of ['raft', 'kube', 'apiserver', 'scripts']) {
+  for (const dir of ['raft', 'kube', 'apiserver', 'scheduler', 'controllers', 'nodeagent', 'scripts']) {
     for (const file of tsFiles(dir)) {
       const lines = readFileSync(file, 'utf8').split('\n').length;
       if (lines > MAX_LINES) big.push(`${file}: ${lines} lines`);
     }
   }
   t.same(big, []);
+});
+
+t.test('components reach the apiserver only over HTTP, and kube/ leans on no component', async (t) => {
+  const found: string[] = [];
+  const rules: [string, RegExp][] = [
+    ['scheduler', /from '(\.\.\/)+(apiserver|raft|controllers|nodeagent)\//],
+    ['controllers', /from '(\.\.\/)+(apiserver|raft|scheduler|nodeagent)\//],
+    ['nodeagent', /from '(\.\.\/)+(apiserver|raft|scheduler|controllers)\//],
+    ['kube', /from '(\.\.\/)+(apiserver|raft|scheduler|controllers|nodeagent)\//],
+  ];
+  for (const [dir, re] of rules) for (const file of tsFiles(dir)) if (re.test(readFileSync(file, 'utf8'))) found.push(file);
+  t.same(found, []);
 });
