@@ -30,7 +30,7 @@ await Promise.all([
 ]);
 
 interface Workload extends KubeObject {
-  spec: Record<string, unknown> & { replicas?: number; template?: { spec: { containers: { name: string; image: string; [field: string]: unknown }[] } } };
+  spec: Record<string, unknown> & { replicas?: number; template?: { metadata?: unknown; spec: { containers: { name: string; image: string; [field: string]: unknown }[]; [field: string]: unknown } } };
   status?: Record<string, unknown> & { availableReplicas?: number; updatedReplicas?: number; replicas?: number; readyReplicas?: number; conditions?: { type: string; status: string; reason?: string }[] };
 }
 
