@@ -44,6 +44,8 @@ const KINDS: readonly (readonly [string, string, string, string])[] = [
     [`V1${k}`, 'apps', 'v1', k] as const,
     [`V1${k}List`, 'apps', 'v1', `${k}List`] as const,
   ]),
+  ['V1ControllerRevision', 'apps', 'v1', 'ControllerRevision'],
+  ['V1ControllerRevisionList', 'apps', 'v1', 'ControllerRevisionList'],
   ['V1Scale', 'autoscaling', 'v1', 'Scale'],
   ['V1Job', 'batch', 'v1', 'Job'],
   ['V1JobList', 'batch', 'v1', 'JobList'],

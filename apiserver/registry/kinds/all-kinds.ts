@@ -1,5 +1,6 @@
 import type { ResourceDef } from '../types.js';
 import { configMaps, secrets, serviceAccounts } from './config.js';
+import { controllerRevisions } from './controllerrevisions.js';
 import { daemonSets } from './daemonsets.js';
 import { deployments } from './deployments.js';
 import { endpointSlices, endpoints } from './endpoints.js';
@@ -33,6 +34,7 @@ export const allKinds: readonly ResourceDef[] = [
   replicaSets,
   statefulSets,
   daemonSets,
+  controllerRevisions,
   jobs,
   storageClasses,
   leases,
