@@ -118,9 +118,13 @@ export function prepareUpdate(def: ResourceDef, obj: KubeObject, old: KubeObject
   return next;
 }
 
-/** An object marked for deletion whose last finalizer is gone is deleted by the write that removed it. */
+/**
+ * An object marked for deletion whose last finalizer is gone is deleted by the write that removed
+ * it — unless it is still in a grace period (a pod on a node): then its node agent's final DELETE
+ * with grace 0 removes it once the containers stopped, as kube's `ShouldDeleteDuringUpdate`.
+ */
 export function readyToVanish(obj: KubeObject): boolean {
-  return obj.metadata.deletionTimestamp !== undefined && (obj.metadata.finalizers ?? []).length === 0;
+  return obj.metadata.deletionTimestamp !== undefined && (obj.metadata.finalizers ?? []).length === 0 && (obj.metadata.deletionGracePeriodSeconds ?? 0) === 0;
 }
 
 /** Whether two stored states differ in anything but resourceVersion (a no-op update is not written). */

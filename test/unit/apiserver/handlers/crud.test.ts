@@ -164,6 +164,20 @@ t.test('an object with finalizers is only marked, and goes when the last finaliz
   t.equal((await request('GET', '/api/v1/namespaces/default/configmaps/c')).status, 404, 'gone with its last finalizer');
 });
 
+t.test('a pod in its grace period outlives its last finalizer until its node agent deletes it with grace 0', async (t) => {
+  const { request } = await startApiserver(t);
+  await request('POST', PODS, { ...pod('job-pod'), metadata: { name: 'job-pod', finalizers: ['batch.kubernetes.io/job-tracking'] } });
+  await request('POST', `${PODS}/job-pod/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'job-pod' }, target: { kind: 'Node', name: 'node-1' } });
+  const del = await request('DELETE', `${PODS}/job-pod`);
+  t.equal(del.json.metadata.deletionGracePeriodSeconds, 30);
+  const cleared = await request('PATCH', `${PODS}/job-pod`, { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
+  t.equal(cleared.status, 200);
+  t.equal((await request('GET', `${PODS}/job-pod`)).status, 200, 'still there: its containers may still run');
+  const final = await request('DELETE', `${PODS}/job-pod`, { gracePeriodSeconds: 0 });
+  t.equal(final.status, 200);
+  t.equal((await request('GET', `${PODS}/job-pod`)).status, 404, 'gone once the node agent says it stopped');
+});
+
 t.test('delete preconditions on uid and resourceVersion are enforced', async (t) => {
   const { request } = await startApiserver(t);
   await request('POST', PODS, pod('web'));
