@@ -21,6 +21,7 @@ const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<voi
   storectl: () => import('./storectl.js'),
   scheduler: () => import('../scheduler/main.js'),
   'controller-manager': () => import('../controllers/main.js'),
+  node: () => import('../nodeagent/main.js'),
 };
 
 const load = command ? commands[command] : undefined;

@@ -93,7 +93,7 @@ export function clusterComponents(plan: ClusterPlan): ComponentSpec[] {
   const client = (name: string, port: number, args: string[]): ComponentSpec => ({
     name,
     phase: 3,
-    args: [...args, ...kubeconfig, '--port', String(port), '--host', HOST, '--log-level', logLevel],
+    args: [...args, ...kubeconfig, '--port', String(port), '--log-level', logLevel],
     readyUrl: `http://${HOST}:${port}/readyz`,
     endpoint: `${HOST}:${port}`,
     ports: [{ port, purpose: `${name} port` }],
