@@ -238,6 +238,15 @@ t.test('a StatefulSet creates its pods in order, each with its claim', async (t)
     metadata: { name: 'db', namespace: 'default' },
     spec: { clusterIP: 'None', selector: { app: 'db' }, ports: [{ port: 5432 }] },
   });
+  // OrderedReady: each pod is created only once the one before it is Running and Ready.
+  const readyWhenAdded: string[] = [];
+  const readyNow = new Set<string>();
+  const watch = client.watch<Pod>(Resources.pods, { namespace: 'default', labelSelector: 'app=db', resourceVersion: '0' }, (e) => {
+    const name = e.object.metadata.name ?? '';
+    if (e.type === 'ADDED') readyWhenAdded.push(`${name} after [${[...readyNow].sort().join(',')}]`);
+    if (ready(e.object)) readyNow.add(name);
+  });
+  t.teardown(() => watch.stop());
   await client.create(Resources.statefulsets, {
     apiVersion: 'apps/v1',
     kind: 'StatefulSet',
@@ -259,12 +268,7 @@ t.test('a StatefulSet creates its pods in order, each with its claim', async (t)
     DEADLINE_MS,
   );
   t.strictSame(pods.map((p) => p.metadata.name).sort(), ['db-0', 'db-1', 'db-2']);
-  const created = pods.map((p) => [p.metadata.name, Date.parse(p.metadata.creationTimestamp ?? '')] as const).sort((a, b) => a[1] - b[1]);
-  t.strictSame(
-    created.map(([n]) => n),
-    ['db-0', 'db-1', 'db-2'],
-    'created in ordinal order',
-  );
+  t.strictSame(readyWhenAdded, ['db-0 after []', 'db-1 after [db-0]', 'db-2 after [db-0,db-1]'], 'created in order, each after the one before was Ready');
   const claims = (await client.list(Resources.persistentvolumeclaims, { namespace: 'default' })).items.map((c) => c.metadata.name).sort();
   t.strictSame(claims, ['data-db-0', 'data-db-1', 'data-db-2']);
 });
