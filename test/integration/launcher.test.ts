@@ -174,7 +174,7 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   if (!first) return;
   t.same(
     first.processes.map((p) => p.name),
-    ['store-1', 'store-2', 'store-3', 'apiserver'],
+    ['store-1', 'store-2', 'store-3', 'apiserver', 'scheduler', 'controller-manager', 'node-1', 'node-2', 'node-3'],
   );
   t.equal(first.launcher, undefined, 'a detached cluster has no launcher');
   t.equal(await httpStatus(`http://127.0.0.1:${ports.apiserverPort}/readyz`), 200, 'the apiserver is ready');
@@ -185,6 +185,20 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   const list = await kubectl(kubeconfig, cacheDir, ['get', 'ns']);
   t.equal(list.code, 0, list.stderr);
   t.match(list.stdout, /launcher-test\s+Active/);
+  // The scheduler, the controller-manager and the node agents came up with it: a Deployment's pods run.
+  const deploy = await kubectl(kubeconfig, cacheDir, ['create', 'deployment', 'hello', '--image=nginx', '--replicas=3']);
+  t.equal(deploy.code, 0, deploy.stderr);
+  const running = await pollUntil(
+    'three Running pods of the deployment',
+    async () => {
+      const r = await kubectl(kubeconfig, cacheDir, ['get', 'pods', '-l', 'app=hello', '-o', 'jsonpath={range .items[*]}{.status.phase} {.spec.nodeName}{"\\n"}{end}']);
+      const rows = r.stdout.trim().split('\n').filter((l) => l.startsWith('Running '));
+      return rows.length === 3 ? rows : undefined;
+    },
+    120_000,
+    250,
+  );
+  t.strictSame(running.map((r) => r.split(' ')[1]).sort(), ['node-1', 'node-2', 'node-3'], 'one pod on each node');
 
   const status = await picokube(['status', '--dir', dir]);
   t.equal(status.code, 0, status.stdout);
