@@ -42,6 +42,7 @@ t.test('names, scopes, short names and categories are those of kube-apiserver 1.
     ['v1', 'secrets', 'secret', 'Secret', true, '', '', 'io.k8s.api.core.v1.Secret'],
     ['v1', 'serviceaccounts', 'serviceaccount', 'ServiceAccount', true, 'sa', '', 'io.k8s.api.core.v1.ServiceAccount'],
     ['v1', 'services', 'service', 'Service', true, 'svc', 'all', 'io.k8s.api.core.v1.Service'],
+    ['apps/v1', 'controllerrevisions', 'controllerrevision', 'ControllerRevision', true, '', '', 'io.k8s.api.apps.v1.ControllerRevision'],
     ['apps/v1', 'daemonsets', 'daemonset', 'DaemonSet', true, 'ds', 'all', 'io.k8s.api.apps.v1.DaemonSet'],
     ['apps/v1', 'deployments', 'deployment', 'Deployment', true, 'deploy', 'all', 'io.k8s.api.apps.v1.Deployment'],
     ['apps/v1', 'replicasets', 'replicaset', 'ReplicaSet', true, 'rs', 'all', 'io.k8s.api.apps.v1.ReplicaSet'],
@@ -109,7 +110,7 @@ t.test("group-versions come in kube's preferred order, and 'all' lists the workl
   t.same(registry.groups(), ['', 'apps', 'batch', 'storage.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io']);
   t.same(
     registry.resourcesOf('apps', 'v1').map((d) => d.plural),
-    ['daemonsets', 'deployments', 'replicasets', 'statefulsets'],
+    ['controllerrevisions', 'daemonsets', 'deployments', 'replicasets', 'statefulsets'],
   );
   t.same(
     registry.inCategory('all').map((d) => d.plural),
