@@ -3,7 +3,7 @@ import { encodeCommand, parseCommand } from '../kv/commands.js';
 import { KvError, toErrorData } from '../kv/errors.js';
 import { LeaseClock } from '../kv/lease-clock.js';
 import { MvccStore } from '../kv/mvcc-store.js';
-import { WatchHub, type WatchResponse } from '../kv/watch-hub.js';
+import { WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT, WatchHub, type WatchResponse } from '../kv/watch-hub.js';
 import { type ClientRequest, decodeRequest, encodeFrame, ProtocolError, type WireError } from './protocol.js';
 import { StoreError } from './store-client.js';
 
@@ -16,8 +16,8 @@ import { StoreError } from './store-client.js';
  *
  * Several connections may share one server (several apiservers on one store). Frames are
  * handled synchronously: a write's watch frames are sent before its reply, as on a replica.
- * What a replica does that this does not: periodic progress notifications (the replica sends
- * none either), slow-watcher back-pressure (a connection takes every frame), and leadership.
+ * What a replica does that this does not: slow-watcher back-pressure (a connection takes every
+ * frame), and leadership.
  */
 
 export interface MemoryStoreServerOptions {
@@ -29,6 +29,11 @@ export interface MemoryStoreServerOptions {
    * drive `nowMs` by hand. Default 25.
    */
   readonly leaseCheckIntervalMs?: number;
+  /**
+   * How often idle watchers that asked for progress notifications are sent the current revision,
+   * as a replica's --watch-progress-notify-interval-ms (default 600000). 0: never.
+   */
+  readonly watchProgressNotifyIntervalMs?: number;
 }
 
 /** A client's end of a connection: request frames in; replies and watch frames go to its listener. */
@@ -57,6 +62,7 @@ export class MemoryStoreServer {
   private readonly nowMs: () => number;
   private readonly connections = new Set<Connection>();
   private readonly ticker: NodeJS.Timeout | undefined;
+  private readonly progressTicker: NodeJS.Timeout | undefined;
   /** Commands applied, as a replica's applied index counts log entries. */
   private appliedIndex = 0;
   private closed = false;
@@ -68,6 +74,11 @@ export class MemoryStoreServer {
     if (checkMs > 0) {
       this.ticker = setInterval(() => this.expireLeases(), checkMs);
       this.ticker.unref();
+    }
+    const progressMs = options.watchProgressNotifyIntervalMs ?? WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT;
+    if (progressMs > 0) {
+      this.progressTicker = setInterval(() => this.hub.progressNotify(), progressMs);
+      this.progressTicker.unref();
     }
   }
 
@@ -99,6 +110,7 @@ export class MemoryStoreServer {
     if (this.closed) return;
     this.closed = true;
     if (this.ticker !== undefined) clearInterval(this.ticker);
+    if (this.progressTicker !== undefined) clearInterval(this.progressTicker);
     this.hub.close();
   }
 

@@ -15,14 +15,16 @@ export interface MemoryWatchHost {
  * turned into batches exactly as WsStoreClient's watch does (one batch per revision, progress
  * as an empty batch with `progress: true`, Compacted as a StoreError carrying compactRevision).
  *
- * Until the store has answered the watch request, `requestProgress()` does nothing, as with
- * the real client. Unlike it, leaving a `for await` loop early cancels the watch in the store
+ * A `requestProgress()` made before the store has answered the watch request is sent once it
+ * has, as with the real client. Unlike it, leaving a `for await` loop early cancels the watch in the store
  * (the real client leaves it running there until `cancel()`); the consumer sees no difference.
  */
 export class MemoryWatch implements StoreWatch {
   private readonly queue = new AsyncQueue<WatchBatch>();
   private watchId: number | undefined;
   private done = false;
+  /** requestProgress() was called before the watch was attached. */
+  private progressWanted = false;
 
   constructor(private readonly host: MemoryWatchHost) {}
 
@@ -30,6 +32,10 @@ export class MemoryWatch implements StoreWatch {
   attach(watchId: number): boolean {
     if (this.done) return false;
     this.watchId = watchId;
+    if (this.progressWanted) {
+      this.progressWanted = false;
+      this.host.requestWatchProgress(watchId);
+    }
     return true;
   }
 
@@ -72,7 +78,9 @@ export class MemoryWatch implements StoreWatch {
   }
 
   requestProgress(): void {
-    if (!this.done && this.watchId !== undefined) this.host.requestWatchProgress(this.watchId);
+    if (this.done) return;
+    if (this.watchId === undefined) this.progressWanted = true;
+    else this.host.requestWatchProgress(this.watchId);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchBatch> {

@@ -3,10 +3,10 @@ import { WebSocket } from 'ws';
 import type { Command } from '../kv/commands.js';
 import type { DeleteResult, KeyRangeOptions, PutResult, RangeOptions, RangeResult, TxnRequest, TxnResult } from '../kv/types.js';
 import type { WatchResponse } from '../kv/watch-hub.js';
-import { CLIENT_FRAME_BYTES_MAX, type ServerFrame, decodeServerFrame, encodeFrame } from './protocol.js';
-import { AsyncQueue } from './async-queue.js';
 import { sendCorked } from './cork.js';
-import { StoreError, type StoreClient, type StoreStatus, type StoreWatch, type StoreWatchOptions, type WatchBatch } from './store-client.js';
+import { CLIENT_FRAME_BYTES_MAX, decodeServerFrame, encodeFrame, type ServerFrame } from './protocol.js';
+import { type StoreClient, StoreError, type StoreStatus, type StoreWatch, type StoreWatchOptions } from './store-client.js';
+import { ClientWatch, type ClientWatchHost } from './ws-client-watch.js';
 
 export interface WsStoreClientOptions {
   /** Every replica's client address, host:port. */
@@ -35,6 +35,12 @@ interface Pending {
   conn: Conn | undefined;
   timer: NodeJS.Timeout | undefined;
   attempts: number;
+  /**
+   * Instead of a retry on another replica when the connection dies or the replica answers with
+   * a retryable error: a watch start restarts its watch (from the cursor) rather than resend
+   * the same start.
+   */
+  readonly lost?: () => void;
 }
 
 interface Conn {
@@ -48,7 +54,9 @@ interface Conn {
   readonly inflight: Map<number, Pending>;
   /** Watch frames that arrived before the reply naming their watch. */
   readonly early: Map<number, WatchResponse[]>;
-  readonly watches: Map<number, ClientWatch>;
+  readonly watches: Map<number, ClientWatch<Conn>>;
+  /** Watches cancelled here whose last frames may still arrive: dropped until their `cancelled`. */
+  readonly cancelling: Set<number>;
 }
 
 const RETRYABLE = new Set(['NotLeader', 'NoLeader', 'Unavailable', 'Timeout', 'Closed']);
@@ -63,7 +71,7 @@ const RETRYABLE = new Set(['NotLeader', 'NoLeader', 'Unavailable', 'Timeout', 'C
  * write retried after a failover applies once. Watches resume on another replica from the
  * revision after the last one delivered, so the consumer sees each event once and in order.
  */
-export class WsStoreClient implements StoreClient {
+export class WsStoreClient implements StoreClient, ClientWatchHost<Conn> {
   private readonly conns: Conn[];
   private readonly clientId = randomUUID().slice(0, 13);
   private seq = 0;
@@ -92,6 +100,7 @@ export class WsStoreClient implements StoreClient {
       inflight: new Map(),
       early: new Map(),
       watches: new Map(),
+      cancelling: new Set(),
     }));
     for (const c of this.conns) this.connect(c);
     this.keepaliveTimer = setInterval(() => this.keepalive(), options.keepaliveIntervalMs ?? 1000);
@@ -128,7 +137,10 @@ export class WsStoreClient implements StoreClient {
       c.unanswered = 0;
       this.send(c, { id: -1, op: 'status' });
       this.flushWaiting();
-      for (const w of [...this.watchesWithoutConn]) w.restart();
+      for (const w of [...this.watchesWithoutConn]) {
+        this.watchesWithoutConn.delete(w);
+        w.restart();
+      }
     });
     ws.on('pong', () => {
       c.unanswered = 0;
@@ -152,10 +164,15 @@ export class WsStoreClient implements StoreClient {
       if (c.id !== 0 && c.id === this.leaderId) this.leaderId = 0;
       const lost = [...c.inflight.values()];
       c.inflight.clear();
-      for (const p of lost) this.retry(p, 0);
+      for (const p of lost) {
+        if (p.lost) p.lost();
+        else this.retry(p, 0);
+      }
       const watches = [...c.watches.values()];
       c.watches.clear();
       c.early.clear();
+      // The replica ends a connection's watches when it goes; nothing is left to cancel there.
+      c.cancelling.clear();
       for (const w of watches) w.restart();
       if (!this.closed) setTimeout(() => this.connect(c), c.retryMs).unref();
       c.retryMs = Math.min(c.retryMs * 2, 1000);
@@ -174,7 +191,9 @@ export class WsStoreClient implements StoreClient {
     if ('w' in frame) {
       const w = c.watches.get(frame.w);
       if (w) w.onResponse(frame.r);
-      else {
+      else if (c.cancelling.has(frame.w)) {
+        if (frame.r.kind === 'cancelled') c.cancelling.delete(frame.w);
+      } else {
         const early = c.early.get(frame.w) ?? [];
         early.push(frame.r);
         c.early.set(frame.w, early);
@@ -203,6 +222,10 @@ export class WsStoreClient implements StoreClient {
     }
     const { code, message, details } = frame.error;
     if (RETRYABLE.has(code)) {
+      if (p.lost) {
+        p.lost();
+        return;
+      }
       if (code === 'NotLeader' && typeof details?.leader === 'number') this.learnLeader(details.leader);
       if (code === 'NoLeader' || (code === 'NotLeader' && this.leaderId === c.id)) this.leaderId = 0;
       // Straight to a named leader we can reach; otherwise give the election a moment.
@@ -224,7 +247,7 @@ export class WsStoreClient implements StoreClient {
     return true;
   }
 
-  private readonly watchesWithoutConn = new Set<ClientWatch>();
+  private readonly watchesWithoutConn = new Set<ClientWatch<Conn>>();
 
   /**
    * The replica to ask: the leader if its connection is up; otherwise any open replica (it
@@ -262,7 +285,16 @@ export class WsStoreClient implements StoreClient {
   private call<T>(body: Body, toLeader: boolean): Promise<T> {
     if (this.closed) return Promise.reject(new StoreError('Closed', 'store client is closed'));
     return new Promise<T>((resolve, reject) => {
-      const p: Pending = { body, resolve: resolve as (v: unknown) => void, reject, deadline: Date.now() + this.requestTimeoutMs, toLeader, conn: undefined, timer: undefined, attempts: 0 };
+      const p: Pending = {
+        body,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        deadline: Date.now() + this.requestTimeoutMs,
+        toLeader,
+        conn: undefined,
+        timer: undefined,
+        attempts: 0,
+      };
       this.attempt(p);
     });
   }
@@ -286,9 +318,12 @@ export class WsStoreClient implements StoreClient {
     p.conn = c;
     p.attempts++;
     c.inflight.set(id, p);
-    p.timer = setTimeout(() => {
-      if (c.inflight.delete(id)) this.retry(p, 0);
-    }, Math.min(this.attemptTimeoutMs, Math.max(1, p.deadline - Date.now())));
+    p.timer = setTimeout(
+      () => {
+        if (c.inflight.delete(id)) this.retry(p, 0);
+      },
+      Math.min(this.attemptTimeoutMs, Math.max(1, p.deadline - Date.now())),
+    );
     const sent = this.send(c, { ...p.body, id });
     if (sent !== true) {
       c.inflight.delete(id);
@@ -374,10 +409,13 @@ export class WsStoreClient implements StoreClient {
     return new Promise<T>((resolve, reject) => {
       const started = Date.now();
       const go = (): void => {
-        if (!conn) return reject(new StoreError('Unavailable', `unknown endpoint ${String(c)}`));
+        if (!conn) {
+          reject(new StoreError('Unavailable', `unknown endpoint ${String(c)}`));
+          return;
+        }
         if (!conn.open) {
-          if (Date.now() - started > timeoutMs) return reject(new StoreError('Unavailable', `endpoint ${conn.address} is not reachable`));
-          setTimeout(go, 20);
+          if (Date.now() - started > timeoutMs) reject(new StoreError('Unavailable', `endpoint ${conn.address} is not reachable`));
+          else setTimeout(go, 20);
           return;
         }
         const id = ++this.reqSeq;
@@ -417,42 +455,57 @@ export class WsStoreClient implements StoreClient {
   }
 
   watch(key: string, options: StoreWatchOptions = {}): StoreWatch {
-    const w = new ClientWatch(this, key, options);
+    const w = new ClientWatch<Conn>(this, key, options);
     w.restart();
     return w;
   }
 
-  /** @internal: starts (or resumes) a watch on some replica. */
-  startWatch(w: ClientWatch, body: Body): void {
-    const c = this.pick(false);
+  /**
+   * @internal (ClientWatchHost): sends start `w.generation` of a watch to some replica. Only
+   * that start's answer may attach. If the replica does not answer within the attempt timeout,
+   * the watch restarts elsewhere and this start is abandoned: when its answer does come, the
+   * watch it made is cancelled on that replica rather than left running there unread. If the
+   * connection dies first, the replica has ended the watch itself.
+   */
+  startWatch(w: ClientWatch<Conn>, body: Body, avoid?: Conn): void {
+    const c = this.pick(false, avoid);
     if (!c) {
       this.watchesWithoutConn.add(w);
       return;
     }
     this.watchesWithoutConn.delete(w);
+    const generation = w.generation;
+    let abandoned = false;
+    const current = (): boolean => !abandoned && !w.isDone && w.generation === generation;
     const id = ++this.reqSeq;
     const timer = setTimeout(() => {
-      if (c.inflight.delete(id)) w.restart();
+      if (!c.inflight.has(id) || !current()) return;
+      abandoned = true;
+      w.restart(c);
     }, this.attemptTimeoutMs);
     timer.unref();
     const pending: Pending = {
       body,
       resolve: (v) => {
         clearTimeout(timer);
-        // The replica that answered: a request lost with its connection is retried on another.
-        const at = pending.conn ?? c;
         const watchId = (v as { watchId: number }).watchId;
-        if (!w.attach(at, watchId)) {
-          this.send(at, { id: ++this.reqSeq, op: 'cancelWatch', watchId });
+        const early = c.early.get(watchId) ?? [];
+        c.early.delete(watchId);
+        if (abandoned || !w.attach(c, watchId, generation)) {
+          this.cancelOnServer(c, watchId, early);
           return;
         }
-        at.watches.set(watchId, w);
-        for (const r of at.early.get(watchId) ?? []) w.onResponse(r);
-        at.early.delete(watchId);
+        c.watches.set(watchId, w);
+        for (const r of early) w.onResponse(r);
       },
       reject: (e) => {
         clearTimeout(timer);
-        w.fail(e);
+        if (current()) w.fail(e);
+      },
+      lost: () => {
+        clearTimeout(timer);
+        // Retryable answers come from a replica in trouble: give it a moment before trying again.
+        if (current()) setTimeout(() => w.generation === generation && w.restart(), 25).unref();
       },
       deadline: Date.now() + this.requestTimeoutMs,
       toLeader: false,
@@ -461,19 +514,31 @@ export class WsStoreClient implements StoreClient {
       attempts: 1,
     };
     c.inflight.set(id, pending);
-    if (!this.send(c, { ...body, id })) {
+    if (this.send(c, { ...body, id }) !== true) {
       c.inflight.delete(id);
+      clearTimeout(timer);
       this.watchesWithoutConn.add(w);
     }
   }
 
-  /** @internal */
-  detachWatch(c: Conn, watchId: number, cancelOnServer: boolean): void {
-    c.watches.delete(watchId);
-    if (cancelOnServer) this.send(c, { id: ++this.reqSeq, op: 'cancelWatch', watchId });
+  /**
+   * Cancels a watch on the replica behind `c` that nobody here reads; its frames until its last
+   * (`cancelled`) are dropped. `early`: frames of it already received (none needed if it ended).
+   */
+  private cancelOnServer(c: Conn, watchId: number, early: readonly WatchResponse[] = []): void {
+    if (early.some((r) => r.kind === 'cancelled')) return;
+    if (!c.open) return;
+    c.cancelling.add(watchId);
+    this.send(c, { id: ++this.reqSeq, op: 'cancelWatch', watchId });
   }
 
-  /** @internal */
+  /** @internal (ClientWatchHost) */
+  detachWatch(c: Conn, watchId: number, cancelOnServer: boolean): void {
+    c.watches.delete(watchId);
+    if (cancelOnServer) this.cancelOnServer(c, watchId);
+  }
+
+  /** @internal (ClientWatchHost) */
   requestWatchProgress(c: Conn, watchId: number): void {
     this.send(c, { id: ++this.reqSeq, op: 'progress', watchId });
   }
@@ -491,93 +556,8 @@ export class WsStoreClient implements StoreClient {
     }
     for (const p of this.waitingForLeader) p.reject(err);
     this.waitingForLeader = [];
+    for (const w of this.watchesWithoutConn) w.fail(err);
+    this.watchesWithoutConn.clear();
     if (this.flushTimer) clearTimeout(this.flushTimer);
-  }
-}
-
-/**
- * One watch as the consumer sees it: a stream of batches that survives replica failures. Its
- * cursor is the next revision to deliver; a restart on another replica asks for exactly that.
- */
-class ClientWatch implements StoreWatch {
-  private readonly queue = new AsyncQueue<WatchBatch>();
-  private next: number | undefined;
-  private conn: Conn | undefined;
-  private watchId = 0;
-  private done = false;
-  private generation = 0;
-  private attachedGeneration = -1;
-
-  constructor(
-    private readonly client: WsStoreClient,
-    private readonly key: string,
-    private readonly options: StoreWatchOptions,
-  ) {
-    this.next = options.fromRevision;
-  }
-
-  restart(): void {
-    if (this.done) return;
-    this.conn = undefined;
-    this.generation++;
-    const { fromRevision: _from, ...rest } = this.options;
-    this.client.startWatch(this, { op: 'watch', key: this.key, options: { ...rest, startRevision: this.next ?? 0 } });
-  }
-
-  attach(c: Conn, watchId: number): boolean {
-    if (this.done || this.attachedGeneration === this.generation) return false;
-    this.attachedGeneration = this.generation;
-    this.conn = c;
-    this.watchId = watchId;
-    return true;
-  }
-
-  onResponse(r: WatchResponse): void {
-    if (this.done) return;
-    switch (r.kind) {
-      case 'created':
-        // A watch "from now" pins its start, so a resume elsewhere does not skip or repeat.
-        if (this.next === undefined || this.next === 0) this.next = r.revision + 1;
-        return;
-      case 'events':
-        if (this.next !== undefined && r.revision < this.next) return;
-        this.next = r.revision + 1;
-        this.queue.push({ revision: r.revision, events: r.events });
-        return;
-      case 'progress':
-        if (this.next === undefined || r.revision >= this.next) this.next = r.revision + 1;
-        this.queue.push({ revision: r.revision, events: [], progress: true });
-        return;
-      case 'cancelled':
-        if (this.conn) this.client.detachWatch(this.conn, this.watchId, false);
-        if (r.compactRevision !== undefined) {
-          this.fail(new StoreError('Compacted', `watch start revision ${this.next} is compacted (compact revision ${r.compactRevision})`, { compactRevision: r.compactRevision }));
-        } else {
-          // A slow-watcher cancel: resume from our cursor; history still holds what we missed.
-          this.restart();
-        }
-        return;
-    }
-  }
-
-  fail(e: Error): void {
-    if (this.done) return;
-    this.done = true;
-    this.queue.fail(e);
-  }
-
-  cancel(): void {
-    if (this.done) return;
-    this.done = true;
-    if (this.conn) this.client.detachWatch(this.conn, this.watchId, true);
-    this.queue.end();
-  }
-
-  requestProgress(): void {
-    if (this.conn) this.client.requestWatchProgress(this.conn, this.watchId);
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<WatchBatch> {
-    return this.queue[Symbol.asyncIterator]();
   }
 }

@@ -1,5 +1,5 @@
 import type { ApplyOutcome, CommandResult } from './command-results.js';
-import { type Command, decodeCommand } from './commands.js';
+import { type Command, type DecodeCommandOptions, decodeCommand } from './commands.js';
 import { KvError } from './errors.js';
 import type { MvccStore } from './mvcc-store.js';
 
@@ -37,12 +37,14 @@ export function applyCommand(store: MvccStore, command: Command): ApplyOutcome {
 /**
  * Decodes and applies a log entry's data. Malformed bytes give `{ok: false, error:
  * MalformedCommandError}` and change nothing (not even the dedup table: without a decoded
- * command there is no request id to remember).
+ * command there is no request id to remember). With `shareBytes`, stored values are views into
+ * `data` (see DecodeCommandOptions): only for data that is never changed and not a slice of a
+ * larger buffer.
  */
-export function applyEncoded(store: MvccStore, data: Uint8Array): ApplyOutcome {
+export function applyEncoded(store: MvccStore, data: Uint8Array, options: DecodeCommandOptions = {}): ApplyOutcome {
   let command: Command;
   try {
-    command = decodeCommand(data);
+    command = decodeCommand(data, options);
   } catch (err) {
     if (!(err instanceof KvError)) throw err;
     return { ok: false, error: err, duplicate: false };

@@ -45,30 +45,34 @@ export type LeaseGrantCommand = CommandMeta & { readonly t: 'leaseGrant'; readon
 export type LeaseRevokeCommand = CommandMeta & { readonly t: 'leaseRevoke'; readonly id: number };
 export type LeaseKeepAliveCommand = CommandMeta & { readonly t: 'leaseKeepAlive'; readonly id: number };
 
-export type Command =
-  | PutCommand
-  | DeleteCommand
-  | TxnCommand
-  | CompactCommand
-  | LeaseGrantCommand
-  | LeaseRevokeCommand
-  | LeaseKeepAliveCommand;
+export type Command = PutCommand | DeleteCommand | TxnCommand | CompactCommand | LeaseGrantCommand | LeaseRevokeCommand | LeaseKeepAliveCommand;
 
 export type CommandTag = Command['t'];
 
 const packr = new Packr({ useRecords: false, moreTypes: false, copyBuffers: true });
+/** Decodes byte fields as views into the command's bytes instead of copies. */
+const sharingPackr = new Packr({ useRecords: false, moreTypes: false });
 
 export function encodeCommand(command: Command): Uint8Array {
   return packr.pack(command);
 }
 
+export interface DecodeCommandOptions {
+  /**
+   * Byte fields (values) are views into `bytes` rather than copies. For bytes that are never
+   * changed and are worth keeping whole as long as a value lives: a Raft entry's own data buffer
+   * (the store then holds each value once, shared with the log entry it came in).
+   */
+  readonly shareBytes?: boolean;
+}
+
 /** Decodes and validates command bytes; throws MalformedCommandError, never anything else. */
-export function decodeCommand(bytes: Uint8Array): Command {
+export function decodeCommand(bytes: Uint8Array, options: DecodeCommandOptions = {}): Command {
   if (!(bytes instanceof Uint8Array)) throw new MalformedCommandError('command data must be bytes');
   if (bytes.byteLength > COMMAND_BYTES_MAX) throw new MalformedCommandError(`command of ${bytes.byteLength} bytes exceeds ${COMMAND_BYTES_MAX}`);
   let raw: unknown;
   try {
-    raw = packr.unpack(bytes);
+    raw = (options.shareBytes === true ? sharingPackr : packr).unpack(bytes);
   } catch (err) {
     throw new MalformedCommandError(`not msgpack: ${err instanceof Error ? err.message : String(err)}`);
   }
@@ -85,7 +89,22 @@ const COMPARE_RESULTS = ['=', '!=', '<', '>'] as const;
 
 /** Validates an already-unpacked command. */
 export function parseCommand(raw: unknown): Command {
-  const head = shape.map(raw, 'command', ['t', 'requestId', 'key', 'value', 'lease', 'prevKv', 'prefix', 'rangeEnd', 'compare', 'success', 'failure', 'revision', 'id', 'ttlSeconds']);
+  const head = shape.map(raw, 'command', [
+    't',
+    'requestId',
+    'key',
+    'value',
+    'lease',
+    'prevKv',
+    'prefix',
+    'rangeEnd',
+    'compare',
+    'success',
+    'failure',
+    'revision',
+    'id',
+    'ttlSeconds',
+  ]);
   const t = shape.oneOf(shape.field(head, 't'), 'command.t', COMMAND_TAGS);
   const requestId = shape.optString(head, 'requestId', 'command', REQUEST_ID_LENGTH_MAX);
   const meta = defined({ requestId });

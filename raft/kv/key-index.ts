@@ -38,7 +38,7 @@ interface MutableGeneration {
 
 export class KeyIndex {
   readonly key: string;
-  private readonly gens: MutableGeneration[] = [];
+  private gens: MutableGeneration[] = [];
 
   constructor(key: string) {
     this.key = key;
@@ -110,13 +110,13 @@ export class KeyIndex {
     if (g === undefined || g.tombstone !== 0) {
       kvInvariant(g === undefined || kv.modRevision > g.tombstone, `key ${this.key}: put at ${kv.modRevision} is not after its tombstone`);
       kvInvariant(kv.version === 1 && kv.createRevision === kv.modRevision, `key ${this.key}: a create must have version 1`);
-      this.gens.push({ kvs: [kv], subs: [sub], tombstone: 0, tombstoneSub: 0 });
+      this.gens = grow(this.gens, { kvs: [kv], subs: [sub], tombstone: 0, tombstoneSub: 0 });
       return;
     }
     const last = g.kvs[g.kvs.length - 1] as KeyValue;
     kvInvariant(kv.modRevision > last.modRevision, `key ${this.key}: put at ${kv.modRevision} is not after ${last.modRevision}`);
-    g.kvs.push(kv);
-    g.subs.push(sub);
+    g.kvs = grow(g.kvs, kv);
+    g.subs = grow(g.subs, sub);
   }
 
   /** Records a delete of the existing key at `revision`; returns the kv it removed. */
@@ -152,3 +152,18 @@ export class KeyIndex {
     return this.gens.length === 0;
   }
 }
+
+/**
+ * `list` with `item` appended. A short list is copied to an exact-size one: V8 gives an array
+ * pushed to room for 17, and most keys hold a few versions in a few generations, each kept
+ * until compaction. A longer one is pushed to (a copy per append would be quadratic).
+ */
+function grow<T>(list: T[], item: T): T[] {
+  if (list.length >= SHORT_LIST_MAX) {
+    list.push(item);
+    return list;
+  }
+  return list.concat([item]); // exact size (a spread would not be)
+}
+
+const SHORT_LIST_MAX = 8;

@@ -1,4 +1,5 @@
 import type { ApplyOutcome } from './command-results.js';
+import { Compaction } from './compaction.js';
 import { CompactedError, FutureRevisionError, InvalidRequestError, kvInvariant } from './errors.js';
 import { KeyIndex } from './key-index.js';
 import { type KeyRange, resolveKeyRange } from './key-range.js';
@@ -7,15 +8,16 @@ import { LeaseTable } from './lease.js';
 import { DEDUP_REQUESTS_MAX_DEFAULT, RequestDedup } from './request-dedup.js';
 import { INITIAL_REVISION, type Revision } from './revision.js';
 import { RevisionLog, tombstoneKv } from './revision-log.js';
-import { encodeSnapshot, restoreState } from './snapshot-codec.js';
+import { restoreState } from './snapshot-codec.js';
+import { SnapshotWriter } from './snapshot-writer.js';
 import { SortedKeyMap } from './sorted-key-map.js';
 import { checkTxnRequest, compareHolds } from './txn-rules.js';
 import type {
   DeleteOptions,
   DeleteResult,
   KeyValue,
-  KvHash,
   KvEvent,
+  KvHash,
   LeaseInfo,
   LeaseTimeToLive,
   PutOptions,
@@ -66,9 +68,9 @@ const EMPTY_VALUE = new Uint8Array(0);
 
 export class MvccStore {
   private current: Revision = INITIAL_REVISION;
-  private compacted: Revision = 0;
   private index = new SortedKeyMap<KeyIndex>();
   private log = new RevisionLog(INITIAL_REVISION + 1);
+  private readonly compaction = new Compaction(() => ({ index: this.index, log: this.log }));
   private lessor = new LeaseTable();
   private dedup: RequestDedup<ApplyOutcome>;
   private readonly observers: StoreObserver[] = [];
@@ -91,7 +93,7 @@ export class MvccStore {
 
   /** Reads before this revision fail with Compacted; 0 if never compacted. */
   get compactRevision(): Revision {
-    return this.compacted;
+    return this.compaction.revision;
   }
 
   /** Keys with history (including deleted keys not yet compacted away). */
@@ -155,19 +157,9 @@ export class MvccStore {
    */
   compact(revision: Revision): void {
     if (!Number.isSafeInteger(revision)) throw new InvalidRequestError(`compact revision must be an integer, got ${revision}`);
-    if (revision <= this.compacted) throw new CompactedError(revision, this.compacted);
+    if (revision <= this.compaction.revision) throw new CompactedError(revision, this.compaction.revision);
     if (revision > this.current) throw new FutureRevisionError(revision, this.current);
-    // Only keys changed since the last compaction can have history to drop.
-    const touched = new Set<string>();
-    this.log.forEach(this.compacted + 1, revision, (batch) => {
-      for (const event of batch.events) touched.add(event.kv.key);
-    });
-    for (const key of touched) {
-      const keyIndex = this.index.get(key);
-      if (keyIndex?.compact(revision) === true) this.index.delete(key);
-    }
-    this.log.dropThrough(revision);
-    this.compacted = revision;
+    this.compaction.compact(revision);
   }
 
   leaseGrant(id: number, ttlSeconds: number): LeaseInfo {
@@ -207,7 +199,7 @@ export class MvccStore {
    * is after it), FutureRevision after the current one.
    */
   eventsAt(revision: Revision): readonly KvEvent[] {
-    if (revision <= this.compacted) throw new CompactedError(revision, this.compacted);
+    if (revision <= this.compaction.revision) throw new CompactedError(revision, this.compaction.revision);
     if (revision > this.current) throw new FutureRevisionError(revision, this.current);
     return this.log.get(revision)?.events ?? [];
   }
@@ -215,21 +207,24 @@ export class MvccStore {
   /** A digest of the key space at `revision` (0: current), for comparing replicas. */
   hash(revision: Revision = 0): KvHash {
     const at = this.readRevision(revision);
-    return { hash: hashKeySpace(this.index.entries(), at), revision: at, compactRevision: this.compacted };
+    return { hash: hashKeySpace(this.index.entries(), at), revision: at, compactRevision: this.compaction.revision };
   }
 
   /** The whole replicated state as bytes (snapshot-codec.ts); identical on replicas with the same state. */
   snapshot(): Uint8Array {
+    return this.snapshotWriter().finish();
+  }
+
+  /**
+   * A snapshot of the state now, to encode a slice at a time while writes go on (see
+   * snapshot-writer.ts). Until it is done or released, compacted history is kept in memory.
+   */
+  snapshotWriter(): SnapshotWriter {
     kvInvariant(this.pending === undefined, 'snapshot during a write');
-    return encodeSnapshot({
-      revision: this.current,
-      compactRevision: this.compacted,
-      keys: [...this.index.entries()].map(([, keyIndex]) => keyIndex),
-      leases: this.leases(),
-      nextLeaseId: this.lessor.nextId,
-      dedupCapacity: this.requests.capacity,
-      requests: [...this.requests.entries()],
-    });
+    const { current: revision, compactRevision, index, lessor } = this;
+    const requests = [...this.requests.entries()];
+    const source = { revision, compactRevision, index, leases: this.leases(), nextLeaseId: lessor.nextId, dedupCapacity: this.requests.capacity, requests };
+    return new SnapshotWriter(source, this.compaction.hold());
   }
 
   /**
@@ -241,7 +236,7 @@ export class MvccStore {
     kvInvariant(this.pending === undefined, 'restore during a write');
     const state = restoreState(bytes, this.requests.capacity);
     this.current = state.revision;
-    this.compacted = state.compactRevision;
+    this.compaction.reset(state.compactRevision);
     this.index = state.index;
     this.log = state.log;
     this.lessor = state.lessor;
@@ -256,7 +251,7 @@ export class MvccStore {
     if (requested === undefined || requested === 0) return this.current;
     if (!Number.isSafeInteger(requested) || requested < 0) throw new InvalidRequestError(`revision must be a non-negative integer, got ${requested}`);
     if (requested > this.current) throw new FutureRevisionError(requested, this.current);
-    if (requested < this.compacted) throw new CompactedError(requested, this.compacted);
+    if (requested < this.compaction.revision) throw new CompactedError(requested, this.compaction.revision);
     return requested;
   }
 
@@ -309,10 +304,7 @@ export class MvccStore {
 
   private runOp(
     op: TxnOp,
-  ):
-    | { t: 'put'; prevKv: KeyValue | undefined }
-    | { t: 'delete'; deleted: number; prevKvs: KeyValue[] | undefined }
-    | { t: 'range'; result: TxnOpResult } {
+  ): { t: 'put'; prevKv: KeyValue | undefined } | { t: 'delete'; deleted: number; prevKvs: KeyValue[] | undefined } | { t: 'range'; result: TxnOpResult } {
     switch (op.t) {
       case 'put': {
         const prev = this.writePut(op.key, op.value, op.lease ?? 0);
@@ -347,7 +339,7 @@ export class MvccStore {
     }
     const prev = keyIndex.current();
     const kv: KeyValue = {
-      key,
+      key: keyIndex.key, // one string per key, not one per version
       value,
       createRevision: prev === undefined ? revision : prev.createRevision,
       modRevision: revision,
@@ -391,7 +383,8 @@ export class MvccStore {
     this.pending = undefined;
     if (events.length === 0) return this.current;
     this.current += 1;
-    const batch: RevisionBatch = { revision: this.current, events };
+    // An exact-size copy: a pushed-to array keeps room for 17, and the log keeps every batch.
+    const batch: RevisionBatch = { revision: this.current, events: events.slice() };
     this.log.append(batch);
     for (const observer of this.observers) observer.revision(batch);
     return this.current;

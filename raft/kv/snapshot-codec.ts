@@ -1,5 +1,5 @@
 import { Packr } from 'msgpackr';
-import { type ApplyOutcome, outcomeFromData, outcomeToData } from './command-results.js';
+import { type ApplyOutcome, outcomeFromData } from './command-results.js';
 import { MalformedSnapshotError } from './errors.js';
 import { type Generation, KeyIndex } from './key-index.js';
 import { LeaseTable } from './lease.js';
@@ -23,13 +23,14 @@ import type { KeyValue } from './types.js';
  * order, so two replicas with the same state write byte-identical snapshots, whatever order
  * they happened to build their maps in.
  *
- * Empty bytes decode to the empty store (a cluster bootstrapped without a snapshot).
+ * Empty bytes decode to the empty store (a cluster bootstrapped without a snapshot). The
+ * encoder is snapshot-writer.ts, which writes the lists a slice at a time.
  */
 
 export const KV_SNAPSHOT_TAG = 'picokube-kv';
 export const KV_SNAPSHOT_VERSION = 1;
 
-/** The replicated state, as the store hands it to the codec and gets it back. */
+/** The replicated state, as decoded. */
 export interface StoreState {
   readonly revision: number;
   readonly compactRevision: number;
@@ -42,26 +43,6 @@ export interface StoreState {
 }
 
 const packr = new Packr({ useRecords: false, moreTypes: false, copyBuffers: true });
-
-export function encodeSnapshot(state: StoreState): Uint8Array {
-  const keys = state.keys.map((index) => [
-    index.key,
-    index.generations.map((g) => [g.tombstone, g.tombstoneSub, g.kvs.map((kv, i) => [kv.value, kv.createRevision, kv.modRevision, kv.version, kv.lease, g.subs[i]])]),
-  ]);
-  const leases = state.leases.map((l) => [l.id, l.ttlSeconds]);
-  const requests = state.requests.map(([id, outcome]) => [id, outcomeToData(outcome)]);
-  return packr.pack([
-    KV_SNAPSHOT_TAG,
-    KV_SNAPSHOT_VERSION,
-    state.revision,
-    state.compactRevision,
-    keys,
-    leases,
-    state.nextLeaseId,
-    state.dedupCapacity,
-    requests,
-  ]);
-}
 
 const shape = new Shape((reason) => {
   throw new MalformedSnapshotError(reason);
@@ -83,7 +64,8 @@ export function decodeSnapshot(bytes: Uint8Array, emptyDedupCapacity: number): S
   }
   const top = shape.array(raw, 'snapshot');
   if (top[0] !== KV_SNAPSHOT_TAG) throw new MalformedSnapshotError(`not a kv snapshot (tag ${JSON.stringify(top[0])})`);
-  if (top[1] !== KV_SNAPSHOT_VERSION) throw new MalformedSnapshotError(`unsupported kv snapshot version ${String(top[1])} (this build reads ${KV_SNAPSHOT_VERSION})`);
+  if (top[1] !== KV_SNAPSHOT_VERSION)
+    throw new MalformedSnapshotError(`unsupported kv snapshot version ${String(top[1])} (this build reads ${KV_SNAPSHOT_VERSION})`);
   const [, , rawRevision, rawCompact, rawKeys, rawLeases, rawNextLeaseId, rawCapacity, rawRequests] = shape.tuple(raw, 'snapshot', 9);
   const revision = shape.int(rawRevision, 'revision', 1);
   const compactRevision = shape.int(rawCompact, 'compactRevision', 0, revision);

@@ -22,9 +22,13 @@ import type { KeyRangeOptions, KvEvent, RevisionBatch } from './types.js';
  *   `bufferEventsMax` events or `bufferBytesMax` bytes cancels the watcher with a reason (etcd's
  *   slow watcher); writes never wait for a watcher. A watcher paused in history that falls
  *   behind a compaction is cancelled with Compacted when it resumes.
- * - Progress: `progress()` (on demand, etcd's RequestProgress) and `progressNotify()` (the
- *   server's periodic timer; only watchers that asked for it) send the current revision to each
- *   watcher that is caught up and holds nothing undelivered.
+ * - Progress: a `progress` response at the current revision goes only to a watcher that is
+ *   caught up (synced, nothing held, the sink ready). `progress()` sends one to every such
+ *   watcher now. `requestProgress(id)` (etcd's RequestProgress) sends one to that watcher now, or,
+ *   if it is behind or paused, as soon as it has caught up: a request is never dropped.
+ *   `progressNotify()` is the server's periodic tick (etcd's progress notify interval): each
+ *   watcher that asked for `progressNotify`, is caught up, and got no events since the previous
+ *   tick gets one; a watcher that got events needs no reminder of where it is.
  * - Sinks must not call back into the hub from `send`. A sink that throws is cancelled.
  */
 
@@ -59,6 +63,8 @@ export interface WatchHubOptions {
 
 export const WATCH_BUFFER_EVENTS_MAX_DEFAULT = 10_000;
 export const WATCH_BUFFER_BYTES_MAX_DEFAULT = 32 * 1024 * 1024;
+/** How often servers call `progressNotify()` unless told otherwise: etcd's default, 10 minutes. */
+export const WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT = 600_000;
 /** A rough fixed cost per buffered event, beside its keys and values. */
 const EVENT_OVERHEAD_BYTES = 64;
 
@@ -81,6 +87,10 @@ interface Watcher {
   bufferedEvents: number;
   bufferedBytes: number;
   cancelled: boolean;
+  /** Events were sent since the last periodic tick (so that tick skips it, as etcd's does). */
+  eventsSinceTick: boolean;
+  /** A requested progress response waits for the watcher to catch up. */
+  progressPending: boolean;
 }
 
 export class WatchHub {
@@ -90,6 +100,8 @@ export class WatchHub {
   private readonly watchers = new Map<number, Watcher>();
   private readonly byKey = new Map<string, Set<Watcher>>();
   private readonly rangeWatchers = new Set<Watcher>();
+  /** Watchers with a requested progress response not yet sent. */
+  private readonly progressPending = new Set<Watcher>();
   private nextId = 1;
   /** The last store revision the hub has seen. */
   private seenRevision: Revision;
@@ -133,6 +145,8 @@ export class WatchHub {
       bufferedEvents: 0,
       bufferedBytes: 0,
       cancelled: false,
+      eventsSinceTick: false,
+      progressPending: false,
     };
     this.watchers.set(w.id, w);
     if (range.kind === 'single') {
@@ -169,21 +183,42 @@ export class WatchHub {
       this.send(w, response);
     }
     this.catchUp(w);
+    this.flushPendingProgress();
   }
 
   /** Sends the current revision to every caught-up watcher with nothing held; returns how many. */
   progress(): number {
-    return this.sendProgress(() => true);
+    let sent = 0;
+    for (const w of [...this.watchers.values()]) if (this.sendProgress(w)) sent++;
+    return sent;
   }
 
-  /** As `progress`, for the watchers that asked for periodic notifications (the server's timer). */
+  /**
+   * The periodic tick: a progress response to each caught-up watcher that asked for
+   * `progressNotify` and got no events since the previous tick; returns how many were sent.
+   */
   progressNotify(): number {
-    return this.sendProgress((w) => w.progressNotify);
+    let sent = 0;
+    for (const w of [...this.watchers.values()]) {
+      if (!w.progressNotify) continue;
+      if (!w.eventsSinceTick && this.sendProgress(w)) sent++;
+      w.eventsSinceTick = false;
+    }
+    return sent;
   }
 
-  /** As `progress`, for one watcher; returns whether it was sent. */
+  /**
+   * A progress response for one watcher: now if it is caught up, else as soon as it is.
+   * Returns whether the watch exists (false: nothing will be sent).
+   */
   requestProgress(watchId: number): boolean {
-    return this.sendProgress((w) => w.id === watchId) > 0;
+    const w = this.watchers.get(watchId);
+    if (w === undefined) return false;
+    if (!this.sendProgress(w)) {
+      w.progressPending = true;
+      this.progressPending.add(w);
+    }
+    return true;
   }
 
   /** Cancels every watch and stops listening to the store. */
@@ -192,15 +227,25 @@ export class WatchHub {
     for (const w of [...this.watchers.values()]) this.end(w, 'watch hub closed');
   }
 
-  private sendProgress(wanted: (w: Watcher) => boolean): number {
+  /**
+   * Sends a progress response at the current revision if the watcher is caught up: synced,
+   * nothing held, the sink ready, and not waiting for a future start revision. Returns whether it did.
+   */
+  private sendProgress(w: Watcher): boolean {
     const revision = this.store.revision;
-    let sent = 0;
-    for (const w of [...this.watchers.values()]) {
-      if (!wanted(w) || !w.synced || !w.ready || w.buffer.length > 0 || w.nextRevision > revision + 1) continue;
-      this.send(w, { kind: 'progress', watchId: w.id, revision });
-      sent++;
+    if (w.cancelled || !w.synced || !w.ready || w.buffer.length > 0 || w.nextRevision > revision + 1) return false;
+    if (w.progressPending) {
+      w.progressPending = false;
+      this.progressPending.delete(w);
     }
-    return sent;
+    this.send(w, { kind: 'progress', watchId: w.id, revision });
+    return true;
+  }
+
+  /** Sends the requested progress responses of watchers that have caught up since. */
+  private flushPendingProgress(): void {
+    if (this.progressPending.size === 0) return;
+    for (const w of [...this.progressPending]) this.sendProgress(w);
   }
 
   private onRevision(batch: RevisionBatch): void {
@@ -221,14 +266,16 @@ export class WatchHub {
     for (const w of this.rangeWatchers) {
       for (const event of batch.events) if (rangeContains(w.range, event.kv.key)) add(w, event);
     }
-    if (matches === undefined) return;
-    for (const [w, events] of matches) this.deliverLive(w, batch.revision, events);
+    if (matches !== undefined) for (const [w, events] of matches) this.deliverLive(w, batch.revision, events);
+    // A watcher waiting for a future start revision may have reached it.
+    this.flushPendingProgress();
   }
 
   private deliverLive(w: Watcher, revision: Revision, events: KvEvent[]): void {
     if (w.cancelled) return;
     const response = { kind: 'events', watchId: w.id, revision, events: w.prevKv ? events : withoutPrevKv(events) } as const;
     w.nextRevision = revision + 1;
+    w.eventsSinceTick = true;
     if (w.ready && w.buffer.length === 0) {
       this.send(w, response);
       return;
@@ -246,6 +293,7 @@ export class WatchHub {
       const revision = w.nextRevision;
       if (revision > this.store.revision) {
         w.synced = true;
+        if (w.progressPending) this.sendProgress(w);
         return;
       }
       let events: readonly KvEvent[];
@@ -258,7 +306,10 @@ export class WatchHub {
       }
       w.nextRevision = revision + 1;
       const matching = events.filter((event) => rangeContains(w.range, event.kv.key));
-      if (matching.length > 0) this.send(w, { kind: 'events', watchId: w.id, revision, events: w.prevKv ? matching : withoutPrevKv(matching) });
+      if (matching.length > 0) {
+        w.eventsSinceTick = true;
+        this.send(w, { kind: 'events', watchId: w.id, revision, events: w.prevKv ? matching : withoutPrevKv(matching) });
+      }
     }
   }
 
@@ -297,6 +348,7 @@ export class WatchHub {
     w.cancelled = true;
     w.buffer = [];
     this.watchers.delete(w.id);
+    this.progressPending.delete(w);
     if (w.range.kind === 'single') {
       const set = this.byKey.get(w.range.key);
       set?.delete(w);

@@ -1,12 +1,12 @@
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
+import { sendCorked } from '../client/cork.js';
+import { CLIENT_FRAME_BYTES_MAX, type ClientRequest, decodeRequest, encodeFrame, ProtocolError, type WireError } from '../client/protocol.js';
 import { StoreError } from '../client/store-client.js';
-import { CLIENT_FRAME_BYTES_MAX, type ClientRequest, ProtocolError, type WireError, decodeRequest, encodeFrame } from '../client/protocol.js';
 import { parseCommand } from '../kv/commands.js';
 import { KvError, toErrorData } from '../kv/errors.js';
-import { sendCorked } from '../client/cork.js';
 import type { WatchResponse } from '../kv/watch-hub.js';
 import type { ReplicaMetrics } from './metrics.js';
 import type { Replica } from './replica.js';
@@ -123,16 +123,20 @@ export class ClientEndpoint {
       }
       case 'watch': {
         if (typeof req.key !== 'string') throw new StoreError('InvalidRequest', 'watch needs a string key');
+        // `watches` holds this connection's live watches (with a drain timer while one is paused).
+        let over = false;
         const sink = {
           send: (resp: WatchResponse): boolean => {
-            if (ws.readyState !== WebSocket.OPEN) return true;
-            sendCorked(ws, encodeFrame({ w: resp.watchId, r: resp }));
+            const open = ws.readyState === WebSocket.OPEN;
+            if (open) sendCorked(ws, encodeFrame({ w: resp.watchId, r: resp }));
             if (resp.kind === 'cancelled') {
+              over = true;
               const t = watches.get(resp.watchId);
               if (t) clearInterval(t);
               watches.delete(resp.watchId);
+              return true;
             }
-            if (ws.bufferedAmount <= SOCKET_BUFFER_BYTES_MAX) return true;
+            if (!open || ws.bufferedAmount <= SOCKET_BUFFER_BYTES_MAX) return true;
             // Resume the watch once the socket drains; the hub buffers or pauses meanwhile.
             if (!watches.get(resp.watchId)) {
               const id = resp.watchId;
@@ -148,13 +152,15 @@ export class ClientEndpoint {
           },
         };
         const watchId = r.hub.watch(req.key, req.options ?? {}, sink);
-        if (!watches.has(watchId)) watches.set(watchId, undefined);
+        // A watch that ended inside watch() (a failing sink) is not this connection's to hold.
+        if (!over && !watches.has(watchId)) watches.set(watchId, undefined);
         return { watchId };
       }
+      // A connection may cancel or ask progress of its own watches only; another's id is unknown here.
       case 'cancelWatch':
-        return { cancelled: r.hub.cancel(req.watchId) };
+        return { cancelled: watches.has(req.watchId) && r.hub.cancel(req.watchId) };
       case 'progress':
-        return { sent: r.hub.requestProgress(req.watchId) };
+        return { sent: watches.has(req.watchId) && r.hub.requestProgress(req.watchId) };
       case 'status':
         return this.status();
       case 'leaseTimeToLive':
@@ -174,7 +180,7 @@ export class ClientEndpoint {
         return this.status();
       case 'snapshot':
         await r.readBarrier();
-        return { data: r.snapshotData(), revision: r.store.revision, index: r.applied };
+        return r.snapshotNow();
       case 'transferLeader':
         if (!r.transferLeader(req.to)) throw r.notLeaderError();
         return { transferring: req.to };

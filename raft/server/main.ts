@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { NodeId, Snapshot } from '../core/types.js';
+import { WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT } from '../kv/watch-hub.js';
 import { DiskStorage } from '../storage/disk-storage.js';
 import { WalCorruptError } from '../storage/errors.js';
 import { NodeFs } from '../storage/node-fs.js';
 import { loadSecret } from '../transport/secret.js';
 import { WsTransport } from '../transport/ws-transport.js';
 import { ClientEndpoint } from './client-endpoint.js';
-import { type Member, encodeStateSnapshot } from './members.js';
+import { encodeStateSnapshot, type Member } from './members.js';
 import { ReplicaMetrics } from './metrics.js';
 import { Replica } from './replica.js';
 
@@ -33,6 +34,9 @@ usage: picokube store --id N --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT --data-
   --snapshot-count N       applied entries between snapshots (default 100000, as etcd)
   --snapshot-catchup-entries N
                            entries kept behind a snapshot for slow followers (default 5000)
+  --watch-progress-notify-interval-ms MS
+                           how often idle watches that asked for progress notifications are
+                           sent the current revision (default 600000, etcd's 10 minutes; 0: never)
   --max-peer-frame-bytes N largest peer frame accepted; bigger ones close the link (default 64 MiB)
   --log-level LEVEL        pino level (default info)
   --help                   this text
@@ -80,6 +84,7 @@ export async function main(argv: string[]): Promise<void> {
       'snapshot-count': { type: 'string', default: '100000' },
       'snapshot-catchup-entries': { type: 'string', default: '5000' },
       'log-level': { type: 'string', default: 'info' },
+      'watch-progress-notify-interval-ms': { type: 'string', default: String(WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT) },
       'max-peer-frame-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
       help: { type: 'boolean', default: false },
     },
@@ -98,12 +103,20 @@ export async function main(argv: string[]): Promise<void> {
   if (!Number.isSafeInteger(id) || id <= 0) fail('--id must be a positive integer');
   if (!values.peers) fail('--peers is required');
   if (!values['data-dir']) fail('--data-dir is required');
+  const progressNotifyMs = Number(values['watch-progress-notify-interval-ms']);
+  if (!Number.isSafeInteger(progressNotifyMs) || progressNotifyMs < 0) fail('--watch-progress-notify-interval-ms must be a non-negative integer');
   const peers = parseList(values.peers as string, '--peers');
   const clientAddresses = parseList(values['client-addresses'], '--client-addresses');
   const ownPeer = peers.get(id);
   if (!ownPeer) fail(`--peers has no address for this replica (${id})`);
   const [peerHost, peerPortText] = (ownPeer as string).replace(/^wss?:\/\//, '').split(':');
-  const secretSource = values['secret-file'] ? { file: values['secret-file'] } : values.secret ? { value: values.secret } : process.env.PICOKUBE_STORE_SECRET ? { value: process.env.PICOKUBE_STORE_SECRET } : undefined;
+  const secretSource = values['secret-file']
+    ? { file: values['secret-file'] }
+    : values.secret
+      ? { value: values.secret }
+      : process.env.PICOKUBE_STORE_SECRET
+        ? { value: process.env.PICOKUBE_STORE_SECRET }
+        : undefined;
   if (!secretSource) fail('a cluster secret is required: --secret-file FILE, --secret VALUE or PICOKUBE_STORE_SECRET');
   const secret = loadSecret(secretSource as { file: string } | { value: string });
   const dataDir = values['data-dir'] as string;
@@ -114,13 +127,20 @@ export async function main(argv: string[]): Promise<void> {
 
   let storage: DiskStorage;
   try {
-    storage = await DiskStorage.open({ fs: new NodeFs(), dir: dataDir });
+    storage = await DiskStorage.open({ fs: new NodeFs(), dir: dataDir, pause: () => new Promise((resolve) => setImmediate(resolve)) });
   } catch (e) {
-    if (e instanceof WalCorruptError) fail(`refusing to start: ${e.message}. The WAL is damaged before its last record; restore from a snapshot (storectl snapshot restore) or remove this replica and add it back empty.`);
+    if (e instanceof WalCorruptError)
+      fail(
+        `refusing to start: ${e.message}. The WAL is damaged before its last record; restore from a snapshot (storectl snapshot restore) or remove this replica and add it back empty.`,
+      );
     throw e;
   }
   const rec = storage.recovery;
-  if (rec.walRepaired) logger.warn({ file: rec.walRepaired.file, offset: rec.walRepaired.offset, reason: rec.walRepaired.reason }, `WAL tail truncated at ${rec.walRepaired.file}:${rec.walRepaired.offset} (${rec.walRepaired.reason})`);
+  if (rec.walRepaired)
+    logger.warn(
+      { file: rec.walRepaired.file, offset: rec.walRepaired.offset, reason: rec.walRepaired.reason },
+      `WAL tail truncated at ${rec.walRepaired.file}:${rec.walRepaired.offset} (${rec.walRepaired.reason})`,
+    );
   for (const s of rec.skippedSnapshots) logger.warn({ file: s.file, reason: s.reason }, 'snapshot skipped');
   if (rec.fellBack) logger.warn('fell back to an older snapshot');
 
@@ -159,6 +179,7 @@ export async function main(argv: string[]): Promise<void> {
     heartbeatTicks: Number(values['heartbeat-ticks']),
     snapshotEveryEntries: Number(values['snapshot-count']),
     keepEntriesAfterSnapshot: Number(values['snapshot-catchup-entries']),
+    watchProgressNotifyIntervalMs: progressNotifyMs,
   });
   const endpoint = new ClientEndpoint(replica, metrics, logger, () => dirBytes(dataDir));
   try {

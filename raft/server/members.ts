@@ -94,6 +94,39 @@ export function encodeStateSnapshot(s: StateSnapshot): Uint8Array {
   return packr.pack({ v: SNAPSHOT_ENVELOPE_VERSION, kv: s.kv, members: s.members });
 }
 
+/**
+ * The same bytes as `encodeStateSnapshot` with the kv snapshot given as slices of
+ * `kvByteLength` bytes in all: the slices go between a head and a tail, uncopied, for a caller
+ * that assembles a large snapshot a few slices at a time.
+ */
+export function stateSnapshotParts(kvChunks: readonly Uint8Array[], kvByteLength: number, members: readonly Member[]): Uint8Array[] {
+  // {v, kv, members} as msgpackr packs it: a map header, 'v' and its value, 'kv' and a bin header, the bytes, 'members' and its value.
+  const head = packr.pack({ v: SNAPSHOT_ENVELOPE_VERSION, kv: new Uint8Array(0) });
+  const fields = head.subarray(mapHeaderLength(head), head.byteLength - 2); // without the empty bin (0xc4 0x00)
+  const binHeader =
+    kvByteLength < 0x100
+      ? [0xc4, kvByteLength]
+      : kvByteLength < 0x10000
+        ? [0xc5, kvByteLength >> 8, kvByteLength & 0xff]
+        : [0xc6, ...uint32Bytes(kvByteLength)];
+  const start = Uint8Array.from([0xde, 0, 3, ...fields, ...binHeader]);
+  const tail = packr.pack({ members });
+  return [start, ...kvChunks, tail.subarray(mapHeaderLength(tail))];
+}
+
+/** The length of the msgpack map header `packed` starts with. */
+function mapHeaderLength(packed: Uint8Array): number {
+  const first = packed[0] as number;
+  if (first >= 0x80 && first <= 0x8f) return 1;
+  if (first === 0xde) return 3;
+  if (first === 0xdf) return 5;
+  throw new Error(`not a packed map (first byte ${first})`);
+}
+
+function uint32Bytes(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+}
+
 export function decodeStateSnapshot(data: Uint8Array): StateSnapshot {
   if (data.byteLength === 0) return { kv: undefined, members: [] };
   const raw = packr.unpack(data) as { v?: unknown; kv?: unknown; members?: unknown };

@@ -1,21 +1,22 @@
 import type { Logger } from 'pino';
-import type { ConfChange, Entry, HardState, Message, NodeId, Snapshot } from '../core/types.js';
-import { ProposalDroppedError } from '../core/errors.js';
+import { StoreError } from '../client/store-client.js';
 import { decodeConfChange } from '../core/conf-change.js';
+import { ProposalDroppedError } from '../core/errors.js';
 import { RawNode, type Ready } from '../core/raw-node.js';
 import { seededRng } from '../core/rng.js';
-import type { DiskStorage } from '../storage/disk-storage.js';
+import type { ConfChange, Entry, HardState, Message, NodeId, Snapshot } from '../core/types.js';
 import { applyEncoded } from '../kv/apply.js';
 import type { ApplyOutcome } from '../kv/command-results.js';
 import { type Command, encodeCommand } from '../kv/commands.js';
 import { LeaseClock } from '../kv/lease-clock.js';
 import { MvccStore } from '../kv/mvcc-store.js';
-import { WatchHub } from '../kv/watch-hub.js';
+import { WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT, WatchHub } from '../kv/watch-hub.js';
+import type { DiskStorage } from '../storage/disk-storage.js';
 import type { Transport } from '../transport/transport.js';
-import { StoreError } from '../client/store-client.js';
-import { type Member, MemberTable, decodeStateSnapshot, encodeMemberContext, encodeStateSnapshot } from './members.js';
-import { ReadBarrier } from './read-barrier.js';
+import { decodeStateSnapshot, encodeMemberContext, type Member, MemberTable } from './members.js';
 import type { ReplicaMetrics } from './metrics.js';
+import { ReadBarrier } from './read-barrier.js';
+import { assembleInSlices, encodeStateSnapshotInSlices } from './snapshot-encoder.js';
 
 export interface ReplicaConfig {
   readonly id: NodeId;
@@ -33,6 +34,11 @@ export interface ReplicaConfig {
   /** Entries kept behind a snapshot so slightly lagging followers catch up from the log. */
   readonly keepEntriesAfterSnapshot: number;
   readonly maxUncommittedBytes?: number;
+  /**
+   * How often watchers that asked for progress notifications and got no events meanwhile are
+   * sent the current revision (etcd's --experimental-watch-progress-notify-interval). 0: never.
+   */
+  readonly watchProgressNotifyIntervalMs?: number;
 }
 
 /** A proposal waiting to be applied; it was ours only if the entry at its index has its term. */
@@ -67,6 +73,7 @@ export class Replica {
   private persistedHard: HardState;
   private snapshotting = false;
   private ticker: NodeJS.Timeout | undefined;
+  private progressTicker: NodeJS.Timeout | undefined;
   private scheduled = false;
   private running = false;
   private closed = false;
@@ -82,6 +89,8 @@ export class Replica {
     if (state.kv) this.store.restore(state.kv);
     this.members = new MemberTable(state.members);
     for (const m of cfg.initialMembers) this.members.learn(m);
+    // Restored: the snapshot's bytes stay on disk, not in memory, until a follower needs them.
+    cfg.storage.releaseSnapshotData();
     this.hub = new WatchHub(this.store);
     this.appliedIndex = snap.metadata.index;
     this.lastSnapshotIndex = snap.metadata.index;
@@ -121,6 +130,8 @@ export class Replica {
   start(onFatal: (e: Error) => void): void {
     this.fatal = onFatal;
     this.ticker = setInterval(() => this.tick(), this.cfg.tickMs);
+    const progressMs = this.cfg.watchProgressNotifyIntervalMs ?? WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT;
+    if (progressMs > 0) this.progressTicker = setInterval(() => this.hub.progressNotify(), progressMs);
     this.kick();
   }
 
@@ -228,6 +239,7 @@ export class Replica {
     // Restored in place, so the watch hub stays subscribed to the same store.
     this.store.restore(state.kv ?? new Uint8Array(0));
     this.members.replaceAll(state.members);
+    this.cfg.storage.releaseSnapshotData();
     this.appliedIndex = snap.metadata.index;
     this.lastSnapshotIndex = snap.metadata.index;
     this.cfg.logger.info({ index: snap.metadata.index, term: snap.metadata.term }, 'installed snapshot from the leader');
@@ -250,7 +262,8 @@ export class Replica {
       return;
     }
     if (e.data.byteLength === 0) return;
-    const outcome = applyEncoded(this.store, e.data);
+    // Values stay views into the entry's data: each is held once, by the log entry and the store alike.
+    const outcome = applyEncoded(this.store, e.data, { shareBytes: true });
     if (outcome.ok && this.isLeader) {
       const r = outcome.result;
       if (r.t === 'leaseGrant' || r.t === 'leaseKeepAlive') this.leases.renew(r.id, r.ttlSeconds, Date.now());
@@ -266,11 +279,13 @@ export class Replica {
     if (cc.type === 'remove' && cc.nodeId !== this.id) {
       // Later, not now: the last heartbeat that tells the removed member its fate must go out first.
       const gone = cc.nodeId;
-      setTimeout(() => {
-        if (!this.node.raft.prs.has(gone)) this.cfg.transport.removePeer(gone);
-      }, this.cfg.tickMs * this.cfg.electionTicks * 2).unref();
-    }
-    else if (cc.nodeId !== this.id) {
+      setTimeout(
+        () => {
+          if (!this.node.raft.prs.has(gone)) this.cfg.transport.removePeer(gone);
+        },
+        this.cfg.tickMs * this.cfg.electionTicks * 2,
+      ).unref();
+    } else if (cc.nodeId !== this.id) {
       const m = this.members.get(cc.nodeId);
       if (m?.peerAddress) this.cfg.transport.addPeer(cc.nodeId, m.peerAddress);
     }
@@ -281,27 +296,43 @@ export class Replica {
   private maybeSnapshot(): void {
     if (this.snapshotting || this.appliedIndex - this.lastSnapshotIndex < this.cfg.snapshotEveryEntries) return;
     this.snapshotting = true;
-    const index = this.appliedIndex;
-    const data = this.snapshotData();
-    const conf = this.node.raft.conf;
-    this.cfg.storage
-      .createSnapshot(index, conf, data)
-      .then(() => {
-        this.lastSnapshotIndex = index;
-        const compactTo = index - this.cfg.keepEntriesAfterSnapshot;
-        if (compactTo > this.cfg.storage.firstIndex()) this.cfg.storage.compact(compactTo);
-        this.cfg.logger.info({ index, bytes: data.byteLength }, 'snapshot taken');
-        this.cfg.metrics?.snapshotBytes.set(data.byteLength);
-      })
+    this.takeSnapshot()
       .catch((e: unknown) => this.cfg.logger.warn({ err: e }, 'snapshot failed'))
       .finally(() => {
         this.snapshotting = false;
       });
   }
 
-  /** The state machine as snapshot bytes (also what `storectl snapshot save` writes). */
-  snapshotData(): Uint8Array {
-    return encodeStateSnapshot({ kv: this.store.snapshot(), members: this.members.list() });
+  /**
+   * Snapshots the state machine at the applied index, encoding it in slices while the replica
+   * goes on (snapshot-encoder.ts), then hands it to storage, which compacts the log behind it.
+   */
+  private async takeSnapshot(): Promise<void> {
+    const index = this.appliedIndex;
+    const { voters, learners } = this.node.raft.conf;
+    const conf = { voters: [...voters], learners: [...learners] };
+    const started = performance.now();
+    const encoded = await encodeStateSnapshotInSlices(this.store, this.members.list());
+    if (this.closed) return;
+    // Written from its slices and not kept in memory: storage reads it back if a follower needs it.
+    await this.cfg.storage.createSnapshot(index, conf, encoded.parts);
+    this.lastSnapshotIndex = index;
+    const compactTo = index - this.cfg.keepEntriesAfterSnapshot;
+    if (compactTo > this.cfg.storage.firstIndex()) this.cfg.storage.compact(compactTo);
+    const bytes = encoded.byteLength;
+    const totalMs = Math.round(performance.now() - started);
+    this.cfg.logger.info({ index, bytes, blockedMs: Math.round(encoded.longestSliceMs), slices: encoded.slices, totalMs }, 'snapshot taken');
+    this.cfg.metrics?.snapshotBytes.set(bytes);
+  }
+
+  /**
+   * The state machine as snapshot bytes, as of now (what `storectl snapshot save` writes), with
+   * the revision and applied index it holds; encoded in slices like the periodic snapshots.
+   */
+  async snapshotNow(): Promise<{ data: Uint8Array; revision: number; index: number }> {
+    const index = this.appliedIndex;
+    const { parts, revision } = await encodeStateSnapshotInSlices(this.store, this.members.list());
+    return { data: await assembleInSlices(parts), revision, index };
   }
 
   // ---- requests ----------------------------------------------------------------------------
@@ -319,7 +350,8 @@ export class Replica {
     if (!this.isLeader) return Promise.reject(this.notLeaderError());
     let pos: { index: number; term: number };
     try {
-      pos = this.node.propose(encodeCommand(command));
+      // A buffer of its own (encodeCommand's is a slice of a shared one), as the store keeps views into it.
+      pos = this.node.propose(new Uint8Array(encodeCommand(command)));
     } catch (e) {
       if (e instanceof ProposalDroppedError) {
         if (e.reason === 'backPressure') return Promise.reject(new StoreError('Unavailable', 'too many writes in flight; retry', {}));
@@ -405,6 +437,7 @@ export class Replica {
     if (this.closed) return;
     this.closed = true;
     if (this.ticker) clearInterval(this.ticker);
+    if (this.progressTicker) clearInterval(this.progressTicker);
     const err = new StoreError('Closed', 'replica is shutting down');
     this.reads.close(err);
     for (const w of this.waiters.values()) w.reject(err);

@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import { CompactedError, UnavailableError, invariant } from '../core/errors.js';
+import { CompactedError, invariant, SnapshotTemporarilyUnavailableError, UnavailableError } from '../core/errors.js';
 import type { Storage } from '../core/storage.js';
 import { limitBytes } from '../core/storage.js';
 import type { ConfState, Entry, HardState, Snapshot } from '../core/types.js';
 import { SnapshotOutOfDateError, StorageRecoveryError } from './errors.js';
 import type { FsPort } from './fs-port.js';
-import type { SkippedSnapshot, SnapshotRef } from './snapshot-store.js';
+import type { SkippedSnapshot, SnapshotRef, SnapshotToSave } from './snapshot-store.js';
 import { SnapshotStore } from './snapshot-store.js';
 import type { WalOpened, WalRepair } from './wal.js';
 import { Wal } from './wal.js';
@@ -31,6 +31,12 @@ import { Wal } from './wal.js';
  * Retention: the `snapshotsKept` newest snapshots are kept, and the WAL back to the oldest of
  * them, so that if the newest snapshot file is found damaged on open an older one can be used
  * with the entries after it.
+ *
+ * Memory: the newest snapshot's data (the whole state machine, possibly hundreds of MB) need
+ * not stay in memory once it is on disk. After `releaseSnapshotData()`, or a `createSnapshot`
+ * given the data in slices, `snapshot()` throws SnapshotTemporarilyUnavailableError (the core
+ * then retries later, as etcd-io/raft does) while the file is read back, and returns it once
+ * it is in memory again.
  */
 export interface DiskStorageOptions {
   readonly fs: FsPort;
@@ -39,6 +45,8 @@ export interface DiskStorageOptions {
   readonly segmentBytesMax?: number;
   /** Snapshots kept on disk (≥ 1). Default 2. */
   readonly snapshotsKept?: number;
+  /** Awaited between slices of a large snapshot's checksum, to let a server's event loop run (SnapshotStore.open). */
+  readonly pause?: () => Promise<void>;
 }
 
 /** What open had to do to recover; the server logs it. */
@@ -58,6 +66,11 @@ const EMPTY_SNAPSHOT: Snapshot = { metadata: { index: 0, term: 0, confState: { v
 export class DiskStorage implements Storage {
   private hardState: HardState;
   private snap: Snapshot;
+  /** The newest snapshot's data is not in memory (`snap.data` is empty): read it from its file when asked. */
+  private snapEvicted = false;
+  private snapLoading: Promise<void> | undefined;
+  /** Why reading the snapshot back last failed, if it did (it is retried on the next ask). */
+  lastSnapshotLoadError: unknown;
   /** ents[0] is a dummy carrying the index and term of the last compacted entry (at least the snapshot's). */
   private ents: Entry[];
   private maintenanceDue = false;
@@ -86,8 +99,12 @@ export class DiskStorage implements Storage {
     const snapshotsKept = options.snapshotsKept ?? 2;
     invariant(Number.isSafeInteger(snapshotsKept) && snapshotsKept >= 1, 'snapshotsKept must be at least 1');
     await options.fs.mkdir(options.dir);
-    const snaps = await SnapshotStore.open(options.fs, join(options.dir, 'snap'));
-    const opened = await Wal.open(options.fs, join(options.dir, 'wal'), options.segmentBytesMax === undefined ? {} : { segmentBytesMax: options.segmentBytesMax });
+    const snaps = await SnapshotStore.open(options.fs, join(options.dir, 'snap'), options.pause);
+    const opened = await Wal.open(
+      options.fs,
+      join(options.dir, 'wal'),
+      options.segmentBytesMax === undefined ? {} : { segmentBytesMax: options.segmentBytesMax },
+    );
     try {
       const latest = opened.snapshotMarker;
       const removedSnapshots: string[] = [];
@@ -100,7 +117,9 @@ export class DiskStorage implements Storage {
       const { snapshot, skipped } = await snaps.loadNewest((ref) => unusableReason(ref, opened));
       if (snapshot === undefined && latest.index > 0) {
         const detail = skipped.map((s) => `${s.file}: ${s.reason}`).join('; ') || 'no snapshot files';
-        throw new StorageRecoveryError(`the WAL continues from the snapshot at index ${latest.index}, term ${latest.term}, but no usable snapshot was found (${detail})`);
+        throw new StorageRecoveryError(
+          `the WAL continues from the snapshot at index ${latest.index}, term ${latest.term}, but no usable snapshot was found (${detail})`,
+        );
       }
       const base = snapshot ?? EMPTY_SNAPSHOT;
       const fellBack = base.metadata.index < latest.index;
@@ -141,7 +160,32 @@ export class DiskStorage implements Storage {
   }
 
   snapshot(): Snapshot {
-    return this.snap;
+    if (!this.snapEvicted) return this.snap;
+    this.snapLoading ??= this.loadSnapshotData();
+    throw new SnapshotTemporarilyUnavailableError();
+  }
+
+  /** Forgets the newest snapshot's data (it stays on disk); `snapshot()` reads it back when asked. */
+  releaseSnapshotData(): void {
+    if (this.snap.metadata.index === 0 || this.snapEvicted) return;
+    this.snap = { metadata: this.snap.metadata, data: new Uint8Array(0) };
+    this.snapEvicted = true;
+  }
+
+  private async loadSnapshotData(): Promise<void> {
+    const { index, term } = this.snap.metadata;
+    try {
+      const loaded = await this.snaps.load({ name: SnapshotStore.fileName(term, index), index, term });
+      // Only if it is still the newest and still wanted.
+      if (this.snapEvicted && this.snap.metadata.index === index && this.snap.metadata.term === term) {
+        this.snap = loaded;
+        this.snapEvicted = false;
+      }
+    } catch (err) {
+      this.lastSnapshotLoadError = err;
+    } finally {
+      this.snapLoading = undefined;
+    }
   }
 
   // ---- writes (the driver) ----
@@ -179,6 +223,7 @@ export class DiskStorage implements Storage {
     if (index <= this.snap.metadata.index) return; // a newer one landed while the file was written
     this.wal.markSnapshot({ index, term }, true);
     this.snap = snapshot;
+    this.snapEvicted = false;
     this.ents = [dummy(index, term)];
     this.maintenanceDue = true;
   }
@@ -186,19 +231,22 @@ export class DiskStorage implements Storage {
   /**
    * Records a snapshot of the state machine at `index` (already applied, so committed): writes
    * the file, the WAL marker, syncs, then prunes old snapshots and WAL segments. Throws
-   * SnapshotOutOfDateError if the storage already has a snapshot at or past `index`.
+   * SnapshotOutOfDateError if the storage already has a snapshot at or past `index`. Data given
+   * as slices (concatenated, they are the data) is written as it is and not kept in memory.
    */
-  async createSnapshot(index: number, confState: ConfState, data: Uint8Array): Promise<Snapshot> {
+  async createSnapshot(index: number, confState: ConfState, data: Uint8Array | readonly Uint8Array[]): Promise<void> {
     if (index <= this.snap.metadata.index) throw new SnapshotOutOfDateError(index, this.snap.metadata.index);
     invariant(index <= this.lastIndex(), () => `snapshot ${index} is past the last index ${this.lastIndex()}`);
-    const snapshot: Snapshot = { metadata: { index, term: this.term(index), confState: { voters: [...confState.voters], learners: [...confState.learners] } }, data };
-    await this.snaps.save(snapshot);
+    const metadata = { index, term: this.term(index), confState: { voters: [...confState.voters], learners: [...confState.learners] } };
+    const toSave: SnapshotToSave = { metadata, data };
+    await this.snaps.save(toSave);
     if (index <= this.snap.metadata.index) throw new SnapshotOutOfDateError(index, this.snap.metadata.index);
-    this.wal.markSnapshot({ index, term: snapshot.metadata.term }, false);
-    this.snap = snapshot;
+    this.wal.markSnapshot({ index, term: metadata.term }, false);
+    const inMemory = data instanceof Uint8Array;
+    this.snap = { metadata, data: inMemory ? data : new Uint8Array(0) };
+    this.snapEvicted = !inMemory;
     this.maintenanceDue = true;
     await this.sync();
-    return snapshot;
   }
 
   /**
@@ -272,7 +320,11 @@ function unusableReason(ref: SnapshotRef, opened: WalOpened): string | undefined
   const last = covered[covered.length - 1];
   const atBase = first === undefined ? undefined : covered[ref.index - first.index];
   const continues =
-    first !== undefined && last !== undefined && last.index === latest.index && first.index <= ref.index + 1 && (ref.index < first.index || atBase?.term === ref.term);
+    first !== undefined &&
+    last !== undefined &&
+    last.index === latest.index &&
+    first.index <= ref.index + 1 &&
+    (ref.index < first.index || atBase?.term === ref.term);
   return continues ? undefined : `the WAL no longer holds the entries from ${ref.index + 1} to the snapshot at ${latest.index}`;
 }
 

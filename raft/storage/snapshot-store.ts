@@ -35,6 +35,12 @@ export interface SkippedSnapshot {
   readonly reason: string;
 }
 
+/** A snapshot to write: its data in one buffer, or as slices that concatenated are the data. */
+export interface SnapshotToSave {
+  readonly metadata: Snapshot['metadata'];
+  readonly data: Uint8Array | readonly Uint8Array[];
+}
+
 export const SNAPSHOT_MAGIC = 'PKSN';
 export const SNAPSHOT_FORMAT_VERSION = 1;
 const PREAMBLE_BYTES = 12;
@@ -42,17 +48,26 @@ const SNAPSHOT_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
+/** Bytes checksummed between two pauses. */
+const CHECKSUM_SLICE_BYTES = 8 * 1024 * 1024;
+
 export class SnapshotStore {
   private constructor(
     private readonly fs: FsPort,
     readonly dir: string,
+    private readonly pause: (() => Promise<void>) | undefined,
   ) {}
 
-  /** Opens (creating) the directory and removes `.tmp` files left by an interrupted save. */
-  static async open(fs: FsPort, dir: string): Promise<SnapshotStore> {
+  /**
+   * Opens (creating) the directory and removes `.tmp` files left by an interrupted save.
+   * `pause`, if given, is awaited between slices of a large snapshot's checksum (on save and on
+   * load), so that the caller (a replica) can yield its event loop; without it the checksum runs
+   * in one go.
+   */
+  static async open(fs: FsPort, dir: string, pause?: () => Promise<void>): Promise<SnapshotStore> {
     await fs.mkdir(dir);
     for (const name of await fs.readdir(dir)) if (name.endsWith('.tmp')) await unlinkIfExists(fs, join(dir, name));
-    return new SnapshotStore(fs, dir);
+    return new SnapshotStore(fs, dir, pause);
   }
 
   static fileName(term: number, index: number): string {
@@ -60,20 +75,32 @@ export class SnapshotStore {
   }
 
   /** Writes the snapshot atomically and durably (temp file, fsync, rename, directory fsync). */
-  async save(snapshot: Snapshot): Promise<SnapshotRef> {
+  async save(snapshot: SnapshotToSave): Promise<SnapshotRef> {
     const { index, term, confState } = snapshot.metadata;
     const name = SnapshotStore.fileName(term, index);
     const path = join(this.dir, name);
-    const body = packr.pack([index, term, [...confState.voters], [...confState.learners], snapshot.data]);
+    // The body is its head (the array header, the metadata, the data's bin header) then the data
+    // itself, written as it is rather than copied into one buffer: a snapshot may be hundreds of MB.
+    const slices = snapshot.data instanceof Uint8Array ? [snapshot.data] : snapshot.data;
+    const head = bodyHead(
+      index,
+      term,
+      confState,
+      slices.reduce((n, slice) => n + slice.byteLength, 0),
+    );
+    const checksum = this.checksummer();
+    let crc = await checksum(head, 0);
+    for (const slice of slices) crc = await checksum(slice, crc);
     const preamble = new Uint8Array(PREAMBLE_BYTES);
     preamble.set(new TextEncoder().encode(SNAPSHOT_MAGIC), 0);
     const view = new DataView(preamble.buffer);
     view.setUint32(4, SNAPSHOT_FORMAT_VERSION, true);
-    view.setUint32(8, crc32c(body), true);
+    view.setUint32(8, crc, true);
     const out = await this.fs.open(`${path}.tmp`, 'truncate');
     try {
       await out.append(preamble);
-      await out.append(body);
+      await out.append(head);
+      for (const slice of slices) await out.append(slice);
       await out.sync();
     } finally {
       await out.close();
@@ -81,6 +108,28 @@ export class SnapshotStore {
     await this.fs.rename(`${path}.tmp`, path);
     await this.fs.syncDir(this.dir);
     return { name, term, index };
+  }
+
+  /**
+   * A CRC-32C that continues from `seed` over successive buffers, pausing (if a pause was given)
+   * after every CHECKSUM_SLICE_BYTES, however the bytes are split into buffers.
+   */
+  private checksummer(): (data: Uint8Array, seed: number) => Promise<number> {
+    let sincePause = 0;
+    return async (data, seed) => {
+      let crc = seed;
+      for (let at = 0; at < data.byteLength; ) {
+        if (sincePause >= CHECKSUM_SLICE_BYTES && this.pause) {
+          await this.pause();
+          sincePause = 0;
+        }
+        const end = Math.min(data.byteLength, at + CHECKSUM_SLICE_BYTES - sincePause);
+        crc = crc32c(data.subarray(at, end), crc);
+        sincePause += end - at;
+        at = end;
+      }
+      return crc;
+    };
   }
 
   /** The snapshot files present, newest (highest index, then term) first. */
@@ -107,7 +156,7 @@ export class SnapshotStore {
     const version = view.getUint32(4, true);
     if (version !== SNAPSHOT_FORMAT_VERSION) fail(`unsupported format version ${version}`);
     const body = bytes.subarray(PREAMBLE_BYTES);
-    if (crc32c(body) !== view.getUint32(8, true)) fail('checksum mismatch');
+    if ((await this.checksummer()(body, 0)) !== view.getUint32(8, true)) fail('checksum mismatch');
     let value: unknown;
     try {
       value = packr.unpack(body);
@@ -178,4 +227,21 @@ function decodeBody(value: unknown, fail: (reason: string) => never): Snapshot {
   const confState: ConfState = { voters: ids(voters, 'voters'), learners: ids(learners, 'learners') };
   // Copy into a plain Uint8Array: the decoder's Buffer is a view over the whole file.
   return { metadata: { index: natural(index, 'index'), term: natural(term, 'term'), confState }, data: new Uint8Array(data) };
+}
+
+/**
+ * The bytes of msgpack `[index, term, voters, learners, data]` that come before the data's own
+ * bytes: what packing the whole array would write, without copying the data.
+ */
+function bodyHead(index: number, term: number, conf: ConfState, dataBytes: number): Uint8Array {
+  const meta = packr.pack([index, term, [...conf.voters], [...conf.learners]]);
+  // A fixarray of 4 becomes one of 5; the data's bin header follows the metadata.
+  const bin =
+    dataBytes < 0x100
+      ? [0xc4, dataBytes]
+      : dataBytes < 0x10000
+        ? [0xc5, dataBytes >> 8, dataBytes & 0xff]
+        : [0xc6, dataBytes >>> 24, (dataBytes >>> 16) & 0xff, (dataBytes >>> 8) & 0xff, dataBytes & 0xff];
+  if (meta[0] !== 0x94) throw new Error(`snapshot metadata packed as ${meta[0]}, not a fixarray of 4`);
+  return Uint8Array.from([0x95, ...meta.subarray(1), ...bin]);
 }

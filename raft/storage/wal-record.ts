@@ -79,7 +79,8 @@ export interface DecodeResult {
 const TYPE_CODES = { segmentHeader: 1, entry: 2, hardState: 3, snapshotMarker: 4 } as const;
 const ENTRY_TYPE_CODES: Record<EntryType, number> = { normal: 0, confChange: 1 };
 
-const packr = new Packr({ useRecords: false, moreTypes: false });
+// copyBuffers: an entry read back owns its data, rather than keeping its whole segment's buffer alive.
+const packr = new Packr({ useRecords: false, moreTypes: false, copyBuffers: true });
 
 /** Frames one record. Throws if its payload exceeds RECORD_PAYLOAD_BYTES_MAX. */
 export function encodeRecord(record: WalRecord): Uint8Array {
@@ -142,7 +143,8 @@ function parseAt(buf: Uint8Array, offset: number): Parsed {
   const length = view.getUint32(0, true);
   if (length > RECORD_PAYLOAD_BYTES_MAX) return { ok: false, checksumValid: false, reason: `record length ${length} exceeds the limit` };
   const end = offset + RECORD_HEADER_BYTES + length;
-  if (end > buf.length) return { ok: false, checksumValid: false, reason: `short record payload (${buf.length - offset - RECORD_HEADER_BYTES} of ${length} bytes)` };
+  if (end > buf.length)
+    return { ok: false, checksumValid: false, reason: `short record payload (${buf.length - offset - RECORD_HEADER_BYTES} of ${length} bytes)` };
   const stored = view.getUint32(4, true);
   if (crc32c(buf.subarray(offset + 8, end)) !== stored) return { ok: false, checksumValid: false, reason: 'checksum mismatch' };
   const typeCode = buf[offset + 8] as number;

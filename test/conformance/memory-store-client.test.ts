@@ -2,7 +2,7 @@ import t from 'tap';
 import { MemoryStoreClient } from '../../raft/client/memory-store-client.js';
 import { MemoryStoreServer } from '../../raft/client/memory-store-server.js';
 import { StoreError, type StoreWatch, type WatchBatch } from '../../raft/client/store-client.js';
-import { storeClientConformance } from './store-client.conformance.js';
+import { PROGRESS_NOTIFY_INTERVAL_MS, storeClientConformance } from './store-client.conformance.js';
 
 /**
  * The store client suite on the in-memory twin, with each kind of hop; then what only the twin
@@ -11,7 +11,7 @@ import { storeClientConformance } from './store-client.conformance.js';
 
 for (const hop of ['microtask', 'immediate'] as const) {
   storeClientConformance(t, `memory store client (${hop} hop)`, async () => {
-    const client = new MemoryStoreClient({ hop });
+    const client = new MemoryStoreClient({ hop, watchProgressNotifyIntervalMs: PROGRESS_NOTIFY_INTERVAL_MS });
     return { client, close: () => client.close() };
   });
 }
@@ -48,7 +48,11 @@ t.test('a lease runs out on the injected clock, checked when a request arrives; 
   nowMs += 1;
   t.equal((await client.range('/l/k')).count, 0, 'gone once the TTL has run out');
   const batch = await nextBatch(watch);
-  t.same(batch.events.map((e) => `${e.type} ${e.kv.key}`), ['delete /l/k'], 'watchers see the revoke');
+  t.same(
+    batch.events.map((e) => `${e.type} ${e.kv.key}`),
+    ['delete /l/k'],
+    'watchers see the revoke',
+  );
   t.equal(await failure(client.leaseKeepAlive(lease.id)), 'LeaseNotFound');
 });
 
@@ -61,7 +65,10 @@ t.test('with no request arriving, the lease check timer revokes an expired lease
   const watch = client.watch('/l/k', { fromRevision: put.revision + 1 });
   nowMs = 1_000;
   const batch = await nextBatch(watch);
-  t.same(batch.events.map((e) => e.type), ['delete']);
+  t.same(
+    batch.events.map((e) => e.type),
+    ['delete'],
+  );
 });
 
 t.test('clients sharing one store see each other’s writes and watches; closing one leaves the others working', async (t) => {
@@ -74,7 +81,10 @@ t.test('clients sharing one store see each other’s writes and watches; closing
   await watcher.status(); // the watch request went first on this connection
   const put = await writer.put('/s/k', b('v'));
   t.equal((await nextBatch(watch)).revision, put.revision, 'a watch on one client sees another client’s write');
-  t.same((await watcher.range('/s/k')).kvs.map((kv) => kv.modRevision), [put.revision]);
+  t.same(
+    (await watcher.range('/s/k')).kvs.map((kv) => kv.modRevision),
+    [put.revision],
+  );
   await writer.close();
   t.equal(await failure(writer.put('/s/k', b('v'))), 'Closed', 'the closed client refuses');
   t.equal(server.hub.watcherCount, 1, 'the other client’s watch lives on');
@@ -118,7 +128,11 @@ t.test('a request over the frame limit fails at once with TooLarge and writes no
   t.teardown(() => client.close());
   const before = client.server.store.revision;
   t.equal(await failure(client.put('/big', new Uint8Array(5 * 1024 * 1024))), 'TooLarge');
-  t.equal(await failure(client.put('/big', new Uint8Array(3 * 1024 * 1024))), 'MalformedCommand', 'under the frame limit but over the command limit, as a replica answers');
+  t.equal(
+    await failure(client.put('/big', new Uint8Array(3 * 1024 * 1024))),
+    'MalformedCommand',
+    'under the frame limit but over the command limit, as a replica answers',
+  );
   t.equal(client.server.store.revision, before);
 });
 

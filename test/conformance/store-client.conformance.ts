@@ -12,7 +12,14 @@ import { pollUntil } from '../../scripts/bench/processes.js';
  * may share one store across cases (a real cluster is slow to start). Cases run one at a time
  * and leave no lease or writer behind, so a case may count on revisions moving only by its own
  * writes.
+ *
+ * The store under test must send periodic progress notifications every
+ * PROGRESS_NOTIFY_INTERVAL_MS (a replica's --watch-progress-notify-interval-ms, the memory
+ * server's watchProgressNotifyIntervalMs), so that the case about them ends in good time.
  */
+
+/** The progress notify interval the stores under test are configured with. */
+export const PROGRESS_NOTIFY_INTERVAL_MS = 300;
 
 export interface ClientUnderTest {
   readonly client: StoreClient;
@@ -152,10 +159,19 @@ const CASES: Case[] = [
       await c.put(`${p}k`, b('v2'));
       await c.put(`${p}later`, b('new'));
       const past = await c.range(p, { prefix: true, revision: r1.revision });
-      t.same(past.kvs.map((kv) => [kv.key.slice(p.length), text(kv.value)]), [['k', 'v1']]);
+      t.same(
+        past.kvs.map((kv) => [kv.key.slice(p.length), text(kv.value)]),
+        [['k', 'v1']],
+      );
       t.equal(past.revision, r1.revision);
       const now = await c.range(p, { prefix: true });
-      t.same(now.kvs.map((kv) => [kv.key.slice(p.length), text(kv.value)]), [['k', 'v2'], ['later', 'new']]);
+      t.same(
+        now.kvs.map((kv) => [kv.key.slice(p.length), text(kv.value)]),
+        [
+          ['k', 'v2'],
+          ['later', 'new'],
+        ],
+      );
     },
   },
   {
@@ -164,13 +180,22 @@ const CASES: Case[] = [
       for (const k of ['x', 'dir/1', 'dir/2', 'dir0']) await c.put(`${p}${k}`, b(k));
       const dx = await c.delete(`${p}x`, { prevKv: true });
       t.match(dx, { deleted: 1 });
-      t.same(dx.prevKvs?.map(kvText).map((kv) => [kv.key.slice(p.length), kv.value]), [['x', 'x']]);
+      t.same(
+        dx.prevKvs?.map(kvText).map((kv) => [kv.key.slice(p.length), kv.value]),
+        [['x', 'x']],
+      );
       const dd = await c.delete(`${p}dir/`, { prefix: true, prevKv: true });
       t.equal(dd.deleted, 2);
       t.equal(dd.revision, dx.revision + 1, 'a prefix delete is one revision');
-      t.same(dd.prevKvs?.map((kv) => kv.key.slice(p.length)), ['dir/1', 'dir/2']);
+      t.same(
+        dd.prevKvs?.map((kv) => kv.key.slice(p.length)),
+        ['dir/1', 'dir/2'],
+      );
       const left = await c.range(p, { prefix: true });
-      t.same(left.kvs.map((kv) => kv.key.slice(p.length)), ['dir0']);
+      t.same(
+        left.kvs.map((kv) => kv.key.slice(p.length)),
+        ['dir0'],
+      );
       const none = await c.delete(`${p}missing`);
       t.match(none, { deleted: 0, revision: dd.revision });
       t.equal(none.prevKvs, undefined, 'no prevKvs unless asked');
@@ -188,8 +213,12 @@ const CASES: Case[] = [
       t.equal(second.revision, first.revision, 'a txn that writes nothing makes no revision');
       const found = second.results[0];
       t.equal(found?.t, 'range');
-      if (found?.t === 'range') t.same(found.kvs.map(kvText), [{ key: k, value: 'one', createRevision: first.revision, modRevision: first.revision, version: 1, lease: 0 }]);
-      t.same((await c.range(k)).kvs.map((kv) => text(kv.value)), ['one']);
+      if (found?.t === 'range')
+        t.same(found.kvs.map(kvText), [{ key: k, value: 'one', createRevision: first.revision, modRevision: first.revision, version: 1, lease: 0 }]);
+      t.same(
+        (await c.range(k)).kvs.map((kv) => text(kv.value)),
+        ['one'],
+      );
     },
   },
   {
@@ -198,13 +227,20 @@ const CASES: Case[] = [
       const k = `${p}obj`;
       const r1 = await c.put(k, b('v1'));
       const update = (modRevision: number, value: string) =>
-        c.txn({ compare: [{ key: k, target: 'modRevision', result: '=', operand: modRevision }], success: [{ t: 'put', key: k, value: b(value) }], failure: [{ t: 'range', key: k }] });
+        c.txn({
+          compare: [{ key: k, target: 'modRevision', result: '=', operand: modRevision }],
+          success: [{ t: 'put', key: k, value: b(value) }],
+          failure: [{ t: 'range', key: k }],
+        });
       const ok = await update(r1.revision, 'v2');
       t.equal(ok.succeeded, true);
       const stale = await update(r1.revision, 'v3');
       t.equal(stale.succeeded, false);
       t.match(stale.results, [{ t: 'range', kvs: [{ modRevision: ok.revision, version: 2 }] }], 'the failure branch reads the current object');
-      t.same((await c.range(k)).kvs.map((kv) => text(kv.value)), ['v2']);
+      t.same(
+        (await c.range(k)).kvs.map((kv) => text(kv.value)),
+        ['v2'],
+      );
     },
   },
   {
@@ -222,7 +258,14 @@ const CASES: Case[] = [
       t.equal(res.revision, seed.revision + 1);
       t.match(res.results, [{ t: 'put', revision: res.revision }, { t: 'put', revision: res.revision }, { t: 'delete', deleted: 1 }, { t: 'range' }]);
       const read = res.results[3];
-      if (read?.t === 'range') t.same(read.kvs.map((kv) => [kv.key.slice(p.length), kv.modRevision]), [['a', res.revision], ['b', res.revision]]);
+      if (read?.t === 'range')
+        t.same(
+          read.kvs.map((kv) => [kv.key.slice(p.length), kv.modRevision]),
+          [
+            ['a', res.revision],
+            ['b', res.revision],
+          ],
+        );
       const batch = await reader.next();
       t.equal(batch.revision, res.revision);
       t.same(eventLines(batch, p), [`put a=1@${res.revision}`, `put b=2@${res.revision}`, `delete seed@${res.revision}`]);
@@ -235,14 +278,30 @@ const CASES: Case[] = [
       const put = (key: string): TxnOp => ({ t: 'put', key: `${p}${key}`, value: b('v') });
       const before = (await c.put(`${p}before`, b('v'))).revision;
       const table: [string, TxnRequest, string][] = [
-        ['more ops than the limit', { compare: [], success: Array.from({ length: TXN_OPS_MAX + 1 }, (_, i) => put(`many/${i}`)), failure: [] }, 'MalformedCommand'],
+        [
+          'more ops than the limit',
+          { compare: [], success: Array.from({ length: TXN_OPS_MAX + 1 }, (_, i) => put(`many/${i}`)), failure: [] },
+          'MalformedCommand',
+        ],
         ['one key written twice', { compare: [], success: [put('dup'), put('dup')], failure: [] }, 'DuplicateKeyInTxn'],
-        ['a compare on an empty key', { compare: [{ key: '', target: 'version', result: '=', operand: 0 }], success: [put('x')], failure: [] }, 'InvalidRequest'],
-        ['a range at a future revision', { compare: [], success: [put('y'), { t: 'range', key: p, prefix: true, revision: before + 1000 }], failure: [] }, 'FutureRevision'],
+        [
+          'a compare on an empty key',
+          { compare: [{ key: '', target: 'version', result: '=', operand: 0 }], success: [put('x')], failure: [] },
+          'InvalidRequest',
+        ],
+        [
+          'a range at a future revision',
+          { compare: [], success: [put('y'), { t: 'range', key: p, prefix: true, revision: before + 1000 }], failure: [] },
+          'FutureRevision',
+        ],
       ];
       for (const [what, request, code] of table) t.equal((await storeError(c.txn(request))).code, code, what);
       const after = await c.range(p, { prefix: true });
-      t.same(after.kvs.map((kv) => kv.key.slice(p.length)), ['before'], 'no op of a refused txn was applied');
+      t.same(
+        after.kvs.map((kv) => kv.key.slice(p.length)),
+        ['before'],
+        'no op of a refused txn was applied',
+      );
       t.equal((await c.put(`${p}next`, b('v'))).revision, before + 1, 'no refused txn made a revision');
     },
   },
@@ -280,10 +339,17 @@ const CASES: Case[] = [
       const read = await storeError(c.range(k, { revision: r1 }));
       t.equal(read.code, 'Compacted');
       t.equal(read.compactRevision, r2);
-      t.same((await c.range(k, { revision: r2 })).kvs.map((kv) => text(kv.value)), ['v2'], 'the compact revision itself is still readable');
+      t.same(
+        (await c.range(k, { revision: r2 })).kvs.map((kv) => text(kv.value)),
+        ['v2'],
+        'the compact revision itself is still readable',
+      );
       for (const from of [r1, r2]) {
         const ended = await new Reader(c.watch(k, { fromRevision: from })).outcome();
-        t.ok(ended instanceof StoreError && ended.code === 'Compacted', `a watch from ${from === r1 ? 'before' : 'at'} the compact revision fails with Compacted`);
+        t.ok(
+          ended instanceof StoreError && ended.code === 'Compacted',
+          `a watch from ${from === r1 ? 'before' : 'at'} the compact revision fails with Compacted`,
+        );
         if (ended instanceof StoreError) t.equal(ended.compactRevision, r2);
       }
       const after = new Reader(c.watch(k, { fromRevision: r2 + 1 }));
@@ -322,7 +388,15 @@ const CASES: Case[] = [
       const onPrefix = new Reader(c.watch(`${p}in/`, { prefix: true, fromRevision: from }));
       const onKey = new Reader(c.watch(`${p}in/a`, { fromRevision: from }));
       const revs: number[] = [];
-      for (const [k, v] of [['in/a', '1'], ['out/a', 'x'], ['in0', 'x'], ['in/b', '2'], ['in', 'x'], ['in/a', '3']] as const) revs.push((await c.put(`${p}${k}`, b(v))).revision);
+      for (const [k, v] of [
+        ['in/a', '1'],
+        ['out/a', 'x'],
+        ['in0', 'x'],
+        ['in/b', '2'],
+        ['in', 'x'],
+        ['in/a', '3'],
+      ] as const)
+        revs.push((await c.put(`${p}${k}`, b(v))).revision);
       const [a1, , , b2, , a3] = revs;
       const prefixLines = [await onPrefix.next(), await onPrefix.next(), await onPrefix.next()].flatMap((batch) => eventLines(batch, p));
       t.same(prefixLines, [`put in/a=1@${a1}`, `put in/b=2@${b2}`, `put in/a=3@${a3}`]);
@@ -357,6 +431,46 @@ const CASES: Case[] = [
     },
   },
   {
+    name: 'requestProgress made right after watch(), before the watch is established, still delivers a progress batch',
+    async run(t, c, p) {
+      const before = (await c.put(`${p}k`, b('v'))).revision;
+      const reader = new Reader(c.watch(p, { prefix: true }));
+      reader.watch.requestProgress();
+      const progress = await reader.next();
+      t.match(progress, { progress: true, events: [] }, 'the request was kept until the watch was established, not dropped');
+      t.ok(progress.revision >= before, `progress at ${progress.revision}, at or after the last write ${before}`);
+      reader.watch.cancel();
+    },
+  },
+  {
+    name: 'a watch with progressNotify gets periodic progress batches at the current revision while idle; one without gets none',
+    async run(t, c, p) {
+      const notified = new Reader(c.watch(p, { prefix: true, progressNotify: true }));
+      const plain = new Reader(c.watch(p, { prefix: true }));
+      const put = await c.put(`${p}k`, b('1'));
+      t.equal((await notified.next()).revision, put.revision);
+      t.equal((await plain.next()).revision, put.revision);
+      const ticks = [await notified.next(), await notified.next()];
+      t.match(
+        ticks,
+        [
+          { progress: true, events: [] },
+          { progress: true, events: [] },
+        ],
+        'two periodic progress batches, unasked',
+      );
+      t.ok(
+        ticks.every((batch) => batch.revision >= put.revision),
+        `at the current revision (${ticks.map((batch) => batch.revision).join(', ')} after the write at ${put.revision})`,
+      );
+      const next = await c.put(`${p}k`, b('2'));
+      const batch = await plain.next();
+      t.same([batch.revision, batch.progress], [next.revision, undefined], 'the watch without progressNotify went from one event to the next');
+      notified.watch.cancel();
+      plain.watch.cancel();
+    },
+  },
+  {
     name: 'a lease holds its keys: keep-alive answers with its TTL, and revoking it deletes them, which a watch sees',
     async run(t, c, p) {
       const lease = await c.leaseGrant(60);
@@ -368,7 +482,10 @@ const CASES: Case[] = [
       t.match(await c.leaseKeepAlive(lease.id), { id: lease.id, ttlSeconds: 60 });
       const reader = new Reader(c.watch(p, { prefix: true, fromRevision: put.revision + 2, prevKv: true }));
       t.match(await c.leaseRevoke(lease.id), { deleted: 1 });
-      t.same((await c.range(p, { prefix: true })).kvs.map((kv) => kv.key.slice(p.length)), ['free']);
+      t.same(
+        (await c.range(p, { prefix: true })).kvs.map((kv) => kv.key.slice(p.length)),
+        ['free'],
+      );
       const batch = await reader.next();
       t.same(eventLines(batch, p), [`delete held@${batch.revision} (was v)`]);
       t.equal((await storeError(c.leaseRevoke(lease.id))).code, 'LeaseNotFound', 'a revoked lease is gone');
@@ -411,7 +528,9 @@ const CASES: Case[] = [
       read.kvs.length = 0;
       const event = (await reader.next()).events[0];
       event?.kv.value.fill(0);
-      t.same((await c.range(`${p}k`)).kvs.map(kvText), [{ key: `${p}k`, value: 'abc', createRevision: put.revision, modRevision: put.revision, version: 1, lease: 0 }]);
+      t.same((await c.range(`${p}k`)).kvs.map(kvText), [
+        { key: `${p}k`, value: 'abc', createRevision: put.revision, modRevision: put.revision, version: 1, lease: 0 },
+      ]);
       const again = new Reader(c.watch(`${p}k`, { fromRevision: put.revision }));
       t.same(eventLines(await again.next(), p), [`put k=abc@${put.revision}`], 'history is untouched too');
       reader.watch.cancel();

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { StoreCluster } from '../helpers/store-cluster.js';
-import { storeClientConformance } from './store-client.conformance.js';
+import { PROGRESS_NOTIFY_INTERVAL_MS, storeClientConformance } from './store-client.conformance.js';
 
 /**
  * The store client suite against the real thing: WsStoreClient on a cluster of three replica
@@ -8,7 +8,7 @@ import { storeClientConformance } from './store-client.conformance.js';
  * gets a client of its own.
  */
 
-const cluster = await StoreCluster.start(3);
+const cluster = await StoreCluster.start(3, ['--watch-progress-notify-interval-ms', String(PROGRESS_NOTIFY_INTERVAL_MS)]);
 t.teardown(() => cluster.stop(!t.passing()));
 
 storeClientConformance(t, 'ws store client on a 3-replica cluster', async () => {

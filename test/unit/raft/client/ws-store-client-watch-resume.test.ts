@@ -1,99 +1,14 @@
 import t, { type Test } from 'tap';
-import { type WebSocket, WebSocketServer } from 'ws';
-import { decodeRequest, encodeFrame } from '../../../../raft/client/protocol.js';
 import type { WatchBatch } from '../../../../raft/client/store-client.js';
 import { WsStoreClient } from '../../../../raft/client/ws-store-client.js';
 import { pollUntil } from '../../../helpers/store-cluster.js';
+import { FakeReplica } from './fake-replica.js';
 
 /**
  * The store client's watch resumption against scripted fake replicas on loopback: cases a real
  * cluster only hits by chance (a replica gone silent with its socket open, a replica that dies
  * between receiving a watch and answering it).
  */
-
-type WatchMode = 'answer' | 'hang-up';
-
-/** A fake replica: says replica 1 leads, answers status, and serves watches as told. */
-class FakeReplica {
-  readonly watchStarts: number[] = [];
-  watchMode: WatchMode = 'answer';
-  /** Answers nothing at all (no pong, no reply) while set: a paused process. */
-  silent = false;
-  private readonly server: WebSocketServer;
-  private readonly sockets = new Set<WebSocket>();
-  private nextWatchId = 100;
-
-  private constructor(
-    readonly id: number,
-    server: WebSocketServer,
-  ) {
-    this.server = server;
-    server.on('connection', (ws) => this.accept(ws));
-  }
-
-  static async start(id: number): Promise<FakeReplica> {
-    const server = new WebSocketServer({ host: '127.0.0.1', port: 0, autoPong: false });
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    return new FakeReplica(id, server);
-  }
-
-  get address(): string {
-    const a = this.server.address();
-    if (typeof a === 'string' || a === null) throw new Error('no address');
-    return `127.0.0.1:${a.port}`;
-  }
-
-  /** Sends one revision's event to every watch this replica serves. */
-  emit(revision: number): void {
-    for (const ws of this.sockets)
-      for (const w of this.watchIds.get(ws) ?? [])
-        this.send(ws, {
-          w,
-          r: {
-            kind: 'events',
-            watchId: w,
-            revision,
-            events: [{ type: 'put', kv: { key: 'k', value: new Uint8Array([1]), createRevision: revision, modRevision: revision, version: 1 } }],
-          },
-        });
-  }
-
-  private readonly watchIds = new Map<WebSocket, number[]>();
-
-  private accept(ws: WebSocket): void {
-    this.sockets.add(ws);
-    ws.on('close', () => this.sockets.delete(ws));
-    ws.on('ping', () => {
-      if (!this.silent) ws.pong();
-    });
-    this.send(ws, { leader: 1, term: 1 });
-    ws.on('message', (data: Buffer) => {
-      if (this.silent) return;
-      const req = decodeRequest(data);
-      if (req.op === 'status') this.send(ws, { id: req.id, ok: true, result: { id: this.id, leader: 1, term: 1 } });
-      else if (req.op === 'watch') {
-        this.watchStarts.push(req.options.startRevision ?? 0);
-        if (this.watchMode === 'hang-up') {
-          ws.terminate();
-          return;
-        }
-        const watchId = this.nextWatchId++;
-        this.watchIds.set(ws, [...(this.watchIds.get(ws) ?? []), watchId]);
-        this.send(ws, { id: req.id, ok: true, result: { watchId } });
-        this.send(ws, { w: watchId, r: { kind: 'created', watchId, revision: 1 } });
-      } else this.send(ws, { id: req.id, ok: true, result: {} });
-    });
-  }
-
-  private send(ws: WebSocket, frame: unknown): void {
-    ws.send(encodeFrame(frame));
-  }
-
-  async close(): Promise<void> {
-    for (const ws of this.sockets) ws.terminate();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
 
 async function setUp(t: Test): Promise<{ a: FakeReplica; b: FakeReplica; client: WsStoreClient }> {
   const a = await FakeReplica.start(1);

@@ -1,10 +1,10 @@
+import { Packr } from 'msgpackr';
 import t from 'tap';
 import { applyCommand, applyEncoded } from '../../../../raft/kv/apply.js';
 import { type Command, decodeCommand, encodeCommand } from '../../../../raft/kv/commands.js';
 import { DuplicateKeyInTxnError, LeaseNotFoundError, MalformedCommandError } from '../../../../raft/kv/errors.js';
 import { MvccStore } from '../../../../raft/kv/mvcc-store.js';
-import { Packr } from 'msgpackr';
-import { b } from './kv-fixtures.js';
+import { b, text } from './kv-fixtures.js';
 
 const packr = new Packr({ useRecords: false });
 
@@ -19,8 +19,14 @@ t.test('every command kind survives encode and decode unchanged', async (t) => {
         { key: 'k', target: 'modRevision', result: '=', operand: 0 },
         { key: 'k', target: 'value', result: '!=', operand: b('x') },
       ],
-      success: [{ t: 'put', key: 'k', value: b('v') }, { t: 'range', key: 'k', limit: 1, revision: 2, countOnly: false, keysOnly: true }],
-      failure: [{ t: 'range', key: 'k' }, { t: 'delete', key: 'k' }],
+      success: [
+        { t: 'put', key: 'k', value: b('v') },
+        { t: 'range', key: 'k', limit: 1, revision: 2, countOnly: false, keysOnly: true },
+      ],
+      failure: [
+        { t: 'range', key: 'k' },
+        { t: 'delete', key: 'k' },
+      ],
       requestId: 'c1:2',
     },
     { t: 'compact', revision: 10 },
@@ -50,7 +56,17 @@ t.test('malformed command bytes are rejected with a typed error and change nothi
     ['a bad compare target', packr.pack({ t: 'txn', compare: [{ key: 'k', target: 'size', result: '=', operand: 1 }], success: [], failure: [] })],
     ['a value compare on a number', packr.pack({ t: 'txn', compare: [{ key: 'k', target: 'value', result: '=', operand: 1 }], success: [], failure: [] })],
     ['too many txn ops', packr.pack({ t: 'txn', compare: [], success: Array.from({ length: 129 }, () => ({ t: 'range', key: 'k' })), failure: [] })],
-    ['a __proto__ field', packr.pack(new Map<string, unknown>([['t', 'put'], ['key', 'k'], ['value', b('v')], ['__proto__', { lease: 1 }]]))],
+    [
+      'a __proto__ field',
+      packr.pack(
+        new Map<string, unknown>([
+          ['t', 'put'],
+          ['key', 'k'],
+          ['value', b('v')],
+          ['__proto__', { lease: 1 }],
+        ]),
+      ),
+    ],
   ];
   for (const [what, bytes] of malformed) {
     t.throws(() => decodeCommand(bytes), MalformedCommandError, what);
@@ -116,7 +132,10 @@ t.test('request errors are outcomes, not exceptions, and commands without a requ
   const outcome = applyCommand(store, {
     t: 'txn',
     compare: [],
-    success: [{ t: 'put', key: 'a', value: b('1') }, { t: 'put', key: 'a', value: b('2') }],
+    success: [
+      { t: 'put', key: 'a', value: b('1') },
+      { t: 'put', key: 'a', value: b('2') },
+    ],
     failure: [],
   });
   t.ok(!outcome.ok && outcome.error instanceof DuplicateKeyInTxnError);
@@ -135,4 +154,16 @@ t.test('lease commands apply through the command format', async (t) => {
   t.same(revoke.ok && revoke.result, { t: 'leaseRevoke', id: 1, deleted: 1, revision: 3 });
   const compact = applyCommand(store, { t: 'compact', revision: 3 });
   t.same(compact.ok && compact.result, { t: 'compact', revision: 3, compactRevision: 3 });
+});
+
+t.test('with shareBytes, a stored value is a view into the entry data it came in, not a copy; without, a copy', async (t) => {
+  const data = new Uint8Array(encodeCommand({ t: 'put', key: 'k', value: b('shared value') }));
+  const shared = new MvccStore();
+  applyEncoded(shared, data, { shareBytes: true });
+  const kv = shared.range('k').kvs[0];
+  t.equal(kv?.value.buffer, data.buffer, 'the same memory as the entry');
+  t.equal(text(kv?.value ?? new Uint8Array()), 'shared value');
+  const copied = new MvccStore();
+  applyEncoded(copied, data);
+  t.not(copied.range('k').kvs[0]?.value.buffer, data.buffer, 'by default the store owns its copy');
 });
