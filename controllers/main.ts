@@ -23,8 +23,9 @@ ${CONNECTION_FLAGS_HELP}  --port N              /healthz, /readyz and /metrics p
   --leader-elect BOOL   elect one active copy through Lease kube-system/kube-controller-manager (default true)
   --controllers LIST    which to run: * for all, name to enable, -name to disable (default *)
                         known: ${Object.keys(controllerRegistry).join(', ')}
-  --kube-api-qps N      client-side request rate to the apiserver (default 20)
-  --kube-api-burst N    burst above that rate (default 30)
+  --kube-api-qps N      client-side request rate to the apiserver (default 300; kube's is 20,
+                        sized for a shared production apiserver, far below what a local one takes)
+  --kube-api-burst N    burst above that rate (default 600)
   --log-level LEVEL     pino level (default info)
   --help                this text
 `;
@@ -67,8 +68,8 @@ export function parseControllerManagerFlags(argv: readonly string[]): Controller
         port: { type: 'string', default: '10257' },
         'leader-elect': { type: 'string', default: 'true' },
         controllers: { type: 'string', default: '*' },
-        'kube-api-qps': { type: 'string', default: '20' },
-        'kube-api-burst': { type: 'string', default: '30' },
+        'kube-api-qps': { type: 'string', default: '300' },
+        'kube-api-burst': { type: 'string', default: '600' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', default: false },
       },

@@ -11,13 +11,13 @@ import { freePort, pollUntil } from '../../helpers/store-cluster.js';
 const ROOT = new URL('../../..', import.meta.url).pathname;
 const DEADLINE_MS = 60_000;
 
-t.test('flags: defaults as kube-controller-manager, --leader-elect=false, --controllers lists', async (t) => {
+t.test('flags: defaults (port and leader election as kube-controller-manager, a higher API rate), --leader-elect=false, --controllers lists', async (t) => {
   const d = parseControllerManagerFlags(['--apiserver', 'http://127.0.0.1:1']);
   t.equal(d.port, 10257);
   t.equal(d.leaderElect, true);
   t.ok(d.controllers.includes('deployment') && d.controllers.includes('replicaset'));
-  t.equal(d.qps, 20);
-  t.equal(d.burst, 30);
+  t.equal(d.qps, 300, 'higher than kube-controller-manager: a local apiserver and store take far more');
+  t.equal(d.burst, 600);
   t.equal(parseControllerManagerFlags(['--leader-elect=false']).leaderElect, false);
   t.equal(parseControllerManagerFlags(['--leader-elect']).leaderElect, true);
   t.same(parseControllerManagerFlags(['--controllers=replicaset,deployment']).controllers, ['replicaset', 'deployment']);
