@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
-import { collectDefaultMetrics, Registry } from 'prom-client';
+import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { InformerFactory } from '../kube/cache/informer-factory.js';
 import { ApiEventRecorder } from '../kube/client/api-event-recorder.js';
 import { CONNECTION_FLAGS_HELP, ConnectionConfigError, connectionFlagOptions, restClientOptionsFromFlags } from '../kube/client/connection-flags.js';
@@ -31,6 +31,9 @@ ${CONNECTION_FLAGS_HELP}  --port N                  /healthz, /readyz and /metri
   --log-level LEVEL         pino level (default info)
   --help                    this text
 `;
+
+/** Event writes in flight at most (and the event client's socket pool). */
+const EVENT_WRITES_IN_FLIGHT = 4;
 
 export interface SchedulerFlags {
   readonly apiserver?: string | undefined;
@@ -129,9 +132,16 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(2);
   }
   let client: RestClient;
+  let eventClient: RestClient;
   try {
     const rate = flags.qps > 0 ? { qps: flags.qps, burst: flags.burst } : {};
-    client = new RestClient(restClientOptionsFromFlags(flags, { userAgent: 'picokube-scheduler', ...rate }));
+    // Room for every bind in flight plus the status patches and lease renewals beside them, so
+    // that a --max-binds-in-flight above the default is not capped by the socket pool.
+    const maxSockets = Math.max(64, flags.maxBindsInFlight + 16);
+    client = new RestClient(restClientOptionsFromFlags(flags, { userAgent: 'picokube-scheduler', maxSockets, ...rate }));
+    // Events go through their own small connection pool: a backlog of Events never holds a
+    // socket a bind is waiting for (kube-scheduler's event broadcaster is decoupled the same way).
+    eventClient = new RestClient(restClientOptionsFromFlags(flags, { userAgent: 'picokube-scheduler', maxSockets: EVENT_WRITES_IN_FLIGHT, ...rate }));
   } catch (err) {
     const msg = err instanceof ConnectionConfigError ? err.message : `cannot build the apiserver client: ${(err as Error).message}`;
     process.stderr.write(`picokube scheduler: ${msg}\n`);
@@ -141,7 +151,21 @@ export async function main(argv: string[]): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const metrics = new PromSchedulerMetrics(registry, flags.schedulerName);
-  const events = new ApiEventRecorder({ client, component: flags.schedulerName, host: hostname(), logger, concurrency: 16 });
+  // Scheduled Events are hints, binds are the work: a few Event writes at a time, so that under a
+  // burst they take a small share of the apiserver's and the store's write throughput; beyond
+  // the recorder's backlog (1000, as client-go's broadcaster queue) they are dropped and counted.
+  const events = new ApiEventRecorder({ client: eventClient, component: flags.schedulerName, host: hostname(), logger, concurrency: EVENT_WRITES_IN_FLIGHT });
+  let droppedReported = 0;
+  const droppedEvents = new Counter({
+    name: 'scheduler_events_dropped_total',
+    help: 'Events not written because the event backlog was full.',
+    registers: [registry],
+    collect: () => {
+      const dropped = events.dropped();
+      if (dropped > droppedReported) droppedEvents.inc(dropped - droppedReported);
+      droppedReported = dropped;
+    },
+  });
   const informers = new InformerFactory({ client, logger });
   // Finished pods hold no resources: leave them out of the cache, as kube-scheduler's informer does.
   const pods = informers.informerFor<Pod>(Resources.pods, { fieldSelector: 'status.phase!=Succeeded,status.phase!=Failed' });
@@ -180,6 +204,7 @@ export async function main(argv: string[]): Promise<void> {
       await informers.stop();
       await server.close();
       client.close();
+      eventClient.close();
     },
     { logger },
   );

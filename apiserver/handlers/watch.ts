@@ -42,7 +42,11 @@ export function handleWatch(ctx: ApiContext, def: ResourceDef, info: RequestInfo
 
   reply.hijack();
   const res = reply.raw;
-  res.writeHead(200, { 'content-type': rep.as === 'table' ? `application/json;as=Table;v=${rep.version};g=meta.k8s.io` : 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+  res.writeHead(200, {
+    'content-type': rep.as === 'table' ? `application/json;as=Table;v=${rep.version};g=meta.k8s.io` : 'application/json',
+    'cache-control': 'no-cache, private',
+    'transfer-encoding': 'chunked',
+  });
   res.flushHeaders();
   const encoder = new EventEncoder(def, rep, ctx.nowMs);
   let closed = false;
@@ -56,9 +60,21 @@ export function handleWatch(ctx: ApiContext, def: ResourceDef, info: RequestInfo
     ctx.caches.watcherEnded(def);
     if (!res.writableEnded) res.end();
   };
+  // The events of one turn of the event loop (a store batch fans out to every watcher at once)
+  // leave in one chunk and one socket write, not one write per event.
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    res.uncork();
+  };
   /** False when the socket is full: the cache pauses this watcher until 'drain' (and closes it if it falls too far behind). */
   const write = (line: string): boolean => {
     if (closed) return true;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(uncork);
+    }
     return res.write(line);
   };
   const onEvent = (e: CacheWatchEvent): boolean => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { picokubeCommand } from '../launcher/start-component.js';
 import { httpStatus } from '../launcher/http-probe.js';
 import type { ApiClient } from '../../kube/client/api-client.js';
@@ -7,15 +8,31 @@ import { freePort, isRunning, type ProcessRegistry, pollUntil } from './processe
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 
+export interface BenchComponentOptions {
+  /**
+   * Run under `node --cpu-prof`, the profiles (one per thread; the largest is the main thread's)
+   * written into `<run folder>/<name>-profiles` when the component exits gracefully (see
+   * `stopComponentGracefully`).
+   */
+  readonly cpuProfile?: boolean;
+}
+
 /**
  * Starts `picokube <args>` (scheduler, controller-manager, node agents) against the benchmark's
  * apiserver, logging into the run folder, and resolves with its PID once /readyz answers 200.
  */
-export async function startBenchComponent(processes: ProcessRegistry, cluster: ApiserverCluster, name: string, args: readonly string[]): Promise<number> {
+export async function startBenchComponent(
+  processes: ProcessRegistry,
+  cluster: ApiserverCluster,
+  name: string,
+  args: readonly string[],
+  options: BenchComponentOptions = {},
+): Promise<number> {
   const port = await freePort();
   const [node, ...rest] = picokubeCommand([...args, '--apiserver', cluster.url, '--port', String(port), '--log-level', 'warn']);
   const logFile = `${cluster.directory}/${name}.log`;
-  const proc = processes.spawn(node as string, rest, logFile, ROOT);
+  const profile = options.cpuProfile ? ['--cpu-prof', '--cpu-prof-dir', `${cluster.directory}/${name}-profiles`] : [];
+  const proc = processes.spawn(node as string, [...profile, ...rest], logFile, ROOT);
   await pollUntil(
     `${name} /readyz`,
     async () => {
@@ -34,7 +51,9 @@ export async function waitForReadyNodes(client: ApiClient, count: number): Promi
     `${count} Ready nodes`,
     async () => {
       const list = await client.list(Resources.nodes);
-      const ready = list.items.filter((n) => ((n.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'));
+      const ready = list.items.filter((n) =>
+        ((n.status as { conditions?: { type: string; status: string }[] })?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
       return ready.length >= count ? true : undefined;
     },
     600_000,
@@ -61,3 +80,43 @@ export class PeakMemory {
     return this.peaks;
   }
 }
+
+/**
+ * SIGTERM to a component (so a `--cpu-prof` profile gets written), SIGKILL after `graceMs`;
+ * resolves once the PID is gone.
+ */
+export async function stopComponentGracefully(pid: number, graceMs = 15_000): Promise<void> {
+  const alive = (): boolean => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive()) {
+    if (Date.now() > deadline) {
+      process.kill(pid, 'SIGKILL');
+      break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/** User + system CPU seconds a process has used (from /proc/PID/stat); NaN once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command (which may hold spaces) start after the last ')'; utime and stime are fields 14 and 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** USER_HZ: 100 on every Linux the benchmark runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
