@@ -38,6 +38,8 @@ usage: picokube store --id N --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT --data-
                            how often idle watches that asked for progress notifications are
                            sent the current revision (default 600000, etcd's 10 minutes; 0: never)
   --max-peer-frame-bytes N largest peer frame accepted; bigger ones close the link (default 64 MiB)
+  --max-peer-snapshot-bytes N
+                           largest snapshot message sent or accepted in chunks (default 1 GiB)
   --log-level LEVEL        pino level (default info)
   --help                   this text
 `;
@@ -86,6 +88,7 @@ export async function main(argv: string[]): Promise<void> {
       'log-level': { type: 'string', default: 'info' },
       'watch-progress-notify-interval-ms': { type: 'string', default: String(WATCH_PROGRESS_NOTIFY_INTERVAL_MS_DEFAULT) },
       'max-peer-frame-bytes': { type: 'string', default: String(64 * 1024 * 1024) },
+      'max-peer-snapshot-bytes': { type: 'string', default: String(1024 * 1024 * 1024) },
       help: { type: 'boolean', default: false },
     },
   });
@@ -164,7 +167,7 @@ export async function main(argv: string[]): Promise<void> {
     host: peerHost ?? '127.0.0.1',
     port: Number(peerPortText),
     peers: [...peers].filter(([pid]) => pid !== id),
-    limits: { frameBytesMax: Number(values['max-peer-frame-bytes']) },
+    limits: { frameBytesMax: Number(values['max-peer-frame-bytes']), snapshotBytesMax: Number(values['max-peer-snapshot-bytes']) },
   });
   const metrics = new ReplicaMetrics(transport);
   const replica = new Replica({

@@ -9,8 +9,13 @@ import type { ConfState, Entry, EntryType, Message, MessageType, NodeId, Snapsho
  *     {v: 1, kind: 'hello', id, clusterId, nonce2, mac}     dialer → acceptor
  *     {v: 1, kind: 'welcome', id, mac}                      acceptor → dialer; the link is up
  *     {v: 1, kind: 'raft', msgs: Message[]}                 either way, only once the link is up
+ *     {v: 1, kind: 'chunk', id, index, count, total, crc, data}
+ *                                                           either way, only once the link is up
  *
- * (handshake.ts says what the nonces and MACs are.) Messages are `Message` records of
+ * (handshake.ts says what the nonces and MACs are.) A chunk frame carries one piece of an encoded
+ * raft frame too large for one frame (a snapshot message): `data` is bytes [index·size, …) of the
+ * `total` bytes of transfer `id`, sent as `count` chunks in index order, with `crc` the CRC-32C of
+ * `data` (chunk-sender.ts, chunk-reassembly.ts). Messages are `Message` records of
  * raft/core/types.ts as msgpack maps with the same field names; absent optional fields are left
  * out; `Uint8Array` fields are msgpack bin and come back as `Uint8Array` (copied out of the frame,
  * so an entry kept in the log does not pin the whole frame in memory).
@@ -55,7 +60,23 @@ export interface WelcomeFrame {
   readonly mac: Uint8Array;
 }
 
-export type Frame = RaftFrame | ChallengeFrame | HelloFrame | WelcomeFrame;
+export interface ChunkFrame {
+  readonly v: typeof FRAME_VERSION;
+  readonly kind: 'chunk';
+  /** Names the transfer on its link; a sender never reuses one while a link is up. */
+  readonly id: number;
+  /** 0-based; `index < count`. */
+  readonly index: number;
+  readonly count: number;
+  /** Bytes of the whole encoded raft frame being transferred; `data` is never longer. */
+  readonly total: number;
+  /** CRC-32C of `data`. */
+  readonly crc: number;
+  /** A view into the decoded frame's bytes (not copied: the receiver copies it into place). */
+  readonly data: Uint8Array;
+}
+
+export type Frame = RaftFrame | ChallengeFrame | HelloFrame | WelcomeFrame | ChunkFrame;
 export type FrameKind = Frame['kind'];
 
 export type FrameErrorReason =
@@ -78,11 +99,21 @@ export class FrameError extends Error {
   }
 }
 
-const packr = new Packr({ useRecords: false, moreTypes: false, copyBuffers: true });
+// Bins decode as views into the input; validation copies the ones a message keeps (see `Bin`).
+const packr = new Packr({ useRecords: false, moreTypes: false, copyBuffers: false });
 
 /** Encodes a frame. The frame must be well-typed; encoding does not check sizes (callers do). */
 export function encodeFrame(frame: Frame): Uint8Array {
   return packr.pack(frame);
+}
+
+export interface DecodeOptions {
+  /**
+   * Let decoded messages' bytes (entry data, snapshot data, contexts) be views into `bytes`
+   * instead of copies. Only for a buffer the caller owns and that is mostly that data anyway (a
+   * reassembled snapshot message), where a copy would double the memory for nothing.
+   */
+  readonly borrow?: boolean;
 }
 
 /**
@@ -90,7 +121,7 @@ export function encodeFrame(frame: Frame): Uint8Array {
  * than `frameBytesMax` (checked first, before any decoding), is not one msgpack value, or is not a
  * valid frame of version 1.
  */
-export function decodeFrame(bytes: Uint8Array, frameBytesMax: number = FRAME_BYTES_MAX_DEFAULT): Frame {
+export function decodeFrame(bytes: Uint8Array, frameBytesMax: number = FRAME_BYTES_MAX_DEFAULT, options: DecodeOptions = {}): Frame {
   if (bytes.byteLength > frameBytesMax) {
     throw new FrameError('oversized', `${bytes.byteLength} bytes exceeds the limit of ${frameBytesMax}`);
   }
@@ -102,7 +133,7 @@ export function decodeFrame(bytes: Uint8Array, frameBytesMax: number = FRAME_BYT
     throw new FrameError('undecodable', err instanceof Error ? err.message : String(err));
   }
   try {
-    return frameOf(value);
+    return frameOf(value, options.borrow === true ? borrowBin : copyBin);
   } catch (err) {
     if (err instanceof FrameError) throw err;
     // Validation only reads plain data; anything else thrown (a stack overflow on absurd nesting,
@@ -129,7 +160,35 @@ export function messageBytesEstimate(m: Message): number {
 
 /** The envelope around a batch: `{v, kind, msgs}` plus an array header. */
 export const RAFT_FRAME_OVERHEAD_BYTES = 32;
+/** The envelope around a chunk's data: `{v, kind, id, index, count, total, crc, data}`, generously. */
+export const CHUNK_FRAME_OVERHEAD_BYTES = 128;
 const ENTRY_OVERHEAD_BYTES = 64;
+
+/**
+ * The raft frame `{v, kind: 'raft', msgs: [m]}` of one snapshot message, encoded as a small `head`
+ * followed by the snapshot data itself, not copied: `concat(head, data)` is a valid encoding of
+ * that frame (it is what `decodeFrame` of the reassembled bytes sees). This is how a snapshot of
+ * hundreds of MiB is sent without a second copy of it on the sender: the head ends with the
+ * snapshot data's bin header, which works because msgpackr writes keys in insertion order and
+ * the snapshot (with `data` last) is put last.
+ */
+export function encodeSnapshotFrameParts(m: Message & { readonly snapshot: Snapshot }): { readonly head: Uint8Array; readonly data: Uint8Array } {
+  const { snapshot, ...rest } = m;
+  const shell = { ...rest, snapshot: { metadata: snapshot.metadata, data: EMPTY } };
+  const encoded = encodeFrame({ v: FRAME_VERSION, kind: 'raft', msgs: [shell] });
+  const n = encoded.byteLength;
+  if (n < 2 || encoded[n - 2] !== 0xc4 || encoded[n - 1] !== 0x00) {
+    // Not the layout expected of msgpackr (a new version?): fall back to one whole encoding.
+    return { head: encodeFrame({ v: FRAME_VERSION, kind: 'raft', msgs: [m] }), data: EMPTY };
+  }
+  const head = new Uint8Array(n - 2 + 5);
+  head.set(encoded.subarray(0, n - 2));
+  head[n - 2] = 0xc6; // bin 32, then the length big-endian
+  new DataView(head.buffer).setUint32(n - 1, snapshot.data.byteLength, false);
+  return { head, data: snapshot.data };
+}
+
+const EMPTY = new Uint8Array(0);
 
 // ---- validation -------------------------------------------------------------------------------
 
@@ -212,7 +271,13 @@ function req<T>(obj: Record<string, unknown>, key: string, path: string, check: 
   return check(value, `${path}.${key}`);
 }
 
-function frameOf(value: unknown): Frame {
+/** What to do with a bin a decoded message keeps: copy it out of the frame, or keep the view. */
+type Bin = (b: Uint8Array) => Uint8Array;
+const copyBin: Bin = (b) => b.slice();
+const borrowBin: Bin = (b) => b;
+const CHUNK_COUNT_MAX = 1 << 24;
+
+function frameOf(value: unknown, bin: Bin): Frame {
   const f = record(value, 'frame');
   const v = Object.hasOwn(f, 'v') ? f.v : undefined;
   if (v !== FRAME_VERSION) throw new FrameError('version', `frame version ${String(v)} is not ${FRAME_VERSION}`);
@@ -221,32 +286,43 @@ function frameOf(value: unknown): Frame {
     case 'raft': {
       const list = req(f, 'msgs', 'frame', array);
       if (list.length === 0) throw shape('frame.msgs', 'empty batch');
-      return { v: FRAME_VERSION, kind, msgs: list.map((m, i) => messageOf(m, `frame.msgs[${i}]`)) };
+      return { v: FRAME_VERSION, kind, msgs: list.map((m, i) => messageOf(m, `frame.msgs[${i}]`, bin)) };
+    }
+    case 'chunk': {
+      const count = req(f, 'count', 'frame', uint);
+      if (count === 0 || count > CHUNK_COUNT_MAX) throw shape('frame.count', `${count} is not in 1..${CHUNK_COUNT_MAX}`);
+      const index = req(f, 'index', 'frame', uint);
+      if (index >= count) throw shape('frame.index', `${index} is not below the count ${count}`);
+      const total = req(f, 'total', 'frame', uint);
+      const crc = req(f, 'crc', 'frame', uint);
+      if (crc > 0xffffffff) throw shape('frame.crc', 'not a 32-bit checksum');
+      const data = req(f, 'data', 'frame', (x, p) => bytes(x, p, total));
+      return { v: FRAME_VERSION, kind, id: req(f, 'id', 'frame', uint), index, count, total, crc, data };
     }
     case 'challenge':
-      return { v: FRAME_VERSION, kind, nonce: req(f, 'nonce', 'frame', (x, p) => bytes(x, p, NONCE_BYTES_MAX)) };
+      return { v: FRAME_VERSION, kind, nonce: req(f, 'nonce', 'frame', (x, p) => copyBin(bytes(x, p, NONCE_BYTES_MAX))) };
     case 'hello':
       return {
         v: FRAME_VERSION,
         kind,
         id: req(f, 'id', 'frame', nodeId),
         clusterId: req(f, 'clusterId', 'frame', (x, p) => string(x, p, CLUSTER_ID_LENGTH_MAX)),
-        nonce2: req(f, 'nonce2', 'frame', (x, p) => bytes(x, p, NONCE_BYTES_MAX)),
-        mac: req(f, 'mac', 'frame', (x, p) => bytes(x, p, NONCE_BYTES_MAX)),
+        nonce2: req(f, 'nonce2', 'frame', (x, p) => copyBin(bytes(x, p, NONCE_BYTES_MAX))),
+        mac: req(f, 'mac', 'frame', (x, p) => copyBin(bytes(x, p, NONCE_BYTES_MAX))),
       };
     case 'welcome':
       return {
         v: FRAME_VERSION,
         kind,
         id: req(f, 'id', 'frame', nodeId),
-        mac: req(f, 'mac', 'frame', (x, p) => bytes(x, p, NONCE_BYTES_MAX)),
+        mac: req(f, 'mac', 'frame', (x, p) => copyBin(bytes(x, p, NONCE_BYTES_MAX))),
       };
     default:
       throw shape('frame.kind', `unknown kind ${JSON.stringify(kind)}`);
   }
 }
 
-function entryOf(value: unknown, path: string): Entry {
+function entryOf(value: unknown, path: string, bin: Bin): Entry {
   const e = record(value, path);
   const type = req(e, 'type', path, (x, p) => string(x, p, 16));
   if (!ENTRY_TYPES.has(type)) throw shape(`${path}.type`, `unknown entry type ${JSON.stringify(type)}`);
@@ -254,7 +330,7 @@ function entryOf(value: unknown, path: string): Entry {
     term: req(e, 'term', path, uint),
     index: req(e, 'index', path, uint),
     type: type as EntryType,
-    data: req(e, 'data', path, bytes),
+    data: bin(req(e, 'data', path, bytes)),
   };
 }
 
@@ -264,13 +340,13 @@ function confStateOf(value: unknown, path: string): ConfState {
   return { voters: ids('voters'), learners: ids('learners') };
 }
 
-function snapshotOf(value: unknown, path: string): Snapshot {
+function snapshotOf(value: unknown, path: string, bin: Bin): Snapshot {
   const s = record(value, path);
   const meta = req(s, 'metadata', path, record);
   const mp = `${path}.metadata`;
   return {
     metadata: { index: req(meta, 'index', mp, uint), term: req(meta, 'term', mp, uint), confState: req(meta, 'confState', mp, confStateOf) },
-    data: req(s, 'data', path, bytes),
+    data: bin(req(s, 'data', path, bytes)),
   };
 }
 
@@ -279,7 +355,7 @@ function snapshotOf(value: unknown, path: string): Snapshot {
  * its entries follow `index` one by one, with terms that never decrease (starting from `logTerm`).
  * A snapshot message carries a snapshot.
  */
-function messageOf(value: unknown, path: string): Message {
+function messageOf(value: unknown, path: string, bin: Bin): Message {
   const m = record(value, path);
   const type = req(m, 'type', path, (x, p) => string(x, p, 16));
   if (!MESSAGE_TYPES.has(type)) throw shape(`${path}.type`, `unknown message type ${JSON.stringify(type)}`);
@@ -295,7 +371,7 @@ function messageOf(value: unknown, path: string): Message {
   if (logTerm !== undefined) out.logTerm = logTerm;
   const entries = opt(m, 'entries', path, array);
   if (entries !== undefined) {
-    const list = entries.map((e, i) => entryOf(e, `${path}.entries[${i}]`));
+    const list = entries.map((e, i) => entryOf(e, `${path}.entries[${i}]`, bin));
     let prev = { index: index ?? 0, term: logTerm ?? 0 };
     for (const [i, e] of list.entries()) {
       if (e.index !== prev.index + 1) throw shape(`${path}.entries[${i}].index`, `expected ${prev.index + 1}, got ${e.index}`);
@@ -310,11 +386,11 @@ function messageOf(value: unknown, path: string): Message {
   if (reject !== undefined) out.reject = reject;
   const rejectHint = opt(m, 'rejectHint', path, uint);
   if (rejectHint !== undefined) out.rejectHint = rejectHint;
-  const snapshot = opt(m, 'snapshot', path, snapshotOf);
+  const snapshot = opt(m, 'snapshot', path, (x, p) => snapshotOf(x, p, bin));
   if (snapshot !== undefined) out.snapshot = snapshot;
   else if (type === 'snap') throw shape(`${path}.snapshot`, 'a snap message carries a snapshot');
   const context = opt(m, 'context', path, bytes);
-  if (context !== undefined) out.context = context;
+  if (context !== undefined) out.context = bin(context);
   const transfer = opt(m, 'transfer', path, bool);
   if (transfer !== undefined) out.transfer = transfer;
   return out;

@@ -19,7 +19,8 @@ import { TransportCounters } from './transport-stats.js';
  * report for B. Addresses are accepted and ignored: the hub routes by replica id.
  *
  * Unlike a socket, delivery happens in the sender's flush pass, synchronously: nothing is ever
- * in flight, so a cut loses only what the queue bounds drop.
+ * in flight, so a cut loses only what the queue bounds drop. A snapshot too large for a frame
+ * (the ws transport would chunk it) goes as one frame checked against `snapshotBytesMax` instead.
  */
 export class MemHub {
   private readonly members = new Map<NodeId, MemTransport>();
@@ -83,9 +84,9 @@ export class MemHub {
     return a.isRunning && b.isRunning && a.hasPeer(to) && b.hasPeer(from);
   }
 
-  /** @internal Hands an encoded batch from `from` to `to`'s transport. */
-  deliver(from: NodeId, to: NodeId, frame: Uint8Array): void {
-    this.members.get(to)?.receiveFrame(from, frame);
+  /** @internal Hands an encoded batch from `from` to `to`'s transport; `large`: a snapshot the ws transport would chunk. */
+  deliver(from: NodeId, to: NodeId, frame: Uint8Array, large = false): void {
+    this.members.get(to)?.receiveFrame(from, frame, large);
   }
 
   /** @internal Every transport recomputes which of its links are up. */
@@ -187,12 +188,13 @@ export class MemTransport implements Transport {
   }
 
   /** @internal A batch from the hub: decoded and checked as a socket's would be. */
-  receiveFrame(from: NodeId, bytes: Uint8Array): void {
+  receiveFrame(from: NodeId, bytes: Uint8Array, large = false): void {
     if (this.state !== 'started') return;
     let msgs: readonly Message[];
     try {
-      const frame = decodeFrame(bytes, this.limits.frameBytesMax);
+      const frame = decodeFrame(bytes, large ? this.limits.snapshotBytesMax : this.limits.frameBytesMax);
       if (frame.kind !== 'raft') throw new FrameError('shape', `unexpected ${frame.kind} frame`);
+      if (large && (frame.msgs.length !== 1 || frame.msgs[0]?.type !== 'snap')) throw new FrameError('shape', 'a large frame carries one snapshot');
       msgs = frame.msgs;
     } catch (err) {
       this.counters.inc(err instanceof FrameError && err.reason === 'oversized' ? 'oversizedFrames' : 'malformedFrames');
@@ -213,7 +215,7 @@ export class MemTransport implements Transport {
       // Checked per batch: a handler run by the delivery may have cut the link or closed us.
       if (this.state !== 'started' || !this.hub.linkUp(this.id, peer)) return;
       const batch = this.outbox.takeBatch(peer);
-      if (!batch) return;
+      if (!batch) break;
       let bytes: Uint8Array;
       try {
         bytes = encodeFrame({ v: FRAME_VERSION, kind: 'raft', msgs: batch });
@@ -225,6 +227,18 @@ export class MemTransport implements Transport {
       this.counters.inc('messagesSent', batch.length);
       this.hub.deliver(this.id, peer, bytes);
     }
+    const large = this.state === 'started' && this.hub.linkUp(this.id, peer) ? this.outbox.takeLarge(peer) : undefined;
+    if (!large) return;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame({ v: FRAME_VERSION, kind: 'raft', msgs: [large] });
+    } catch {
+      this.outbox.lost(peer, [large], 'tooLarge');
+      return;
+    }
+    this.counters.inc('framesSent');
+    this.counters.inc('messagesSent');
+    this.hub.deliver(this.id, peer, bytes, true);
   }
 
   private peerStats(): ReadonlyMap<NodeId, PeerStats> {

@@ -13,6 +13,10 @@ import type { DropReason, TransportCounters } from './transport-stats.js';
  * `enqueue` never throws and never calls back synchronously: flushes and unreachable reports run
  * on a later turn (setImmediate), so a handler can never re-enter the Raft core while it is in
  * the middle of handing over its messages.
+ *
+ * Beside each queue, a one-message slot for a snapshot too large for a frame or the queue (up to
+ * `snapshotBytesMax`): the transport takes it with `takeLarge` and sends it on its own, in chunks.
+ * A newer one replaces one still waiting (the older is dropped as `queueFull`).
  */
 export class Outbox {
   private readonly selfId: NodeId;
@@ -20,16 +24,27 @@ export class Outbox {
   private readonly counters: TransportCounters;
   private readonly flushPeer: (peer: NodeId) => void;
   private readonly queues = new Map<NodeId, PeerQueue>();
+  private readonly large = new Map<NodeId, { readonly msg: Message; readonly bytes: number }>();
   private readonly unreachable = new Set<NodeId>();
   private readonly unreachableHandlers: UnreachableHandler[] = [];
   private pass: NodeJS.Immediate | undefined;
   private closed = false;
 
-  constructor(selfId: NodeId, limits: TransportLimits, counters: TransportCounters, flushPeer: (peer: NodeId) => void) {
+  private readonly busy: (peer: NodeId) => boolean;
+
+  /** `busy(peer)`: the transport has more to write for `peer` than the outbox knows (a chunked transfer under way). */
+  constructor(
+    selfId: NodeId,
+    limits: TransportLimits,
+    counters: TransportCounters,
+    flushPeer: (peer: NodeId) => void,
+    busy: (peer: NodeId) => boolean = () => false,
+  ) {
     this.selfId = selfId;
     this.limits = limits;
     this.counters = counters;
     this.flushPeer = flushPeer;
+    this.busy = busy;
   }
 
   onUnreachable(handler: UnreachableHandler): void {
@@ -55,12 +70,14 @@ export class Outbox {
     if (!queue) return;
     this.queues.delete(id);
     this.unreachable.delete(id);
-    this.counters.drop('linkLost', queue.clear().length);
+    this.counters.drop('linkLost', queue.clear().length + (this.large.delete(id) ? 1 : 0));
   }
 
+  /** What waits for `id`: its queue plus its large-snapshot slot. */
   queued(id: NodeId): { readonly messages: number; readonly bytes: number } {
     const q = this.queues.get(id);
-    return { messages: q?.length ?? 0, bytes: q?.bytes ?? 0 };
+    const large = this.large.get(id);
+    return { messages: (q?.length ?? 0) + (large ? 1 : 0), bytes: (q?.bytes ?? 0) + (large?.bytes ?? 0) };
   }
 
   /** Queues each message for its `to` peer and schedules a flush pass. Never throws. */
@@ -88,6 +105,13 @@ export class Outbox {
     const q = this.queues.get(peer);
     if (!q || q.length === 0) return undefined;
     return q.take(this.limits.frameBytesMax - RAFT_FRAME_OVERHEAD_BYTES);
+  }
+
+  /** Takes the large snapshot waiting for `peer`, if any (see the class comment). */
+  takeLarge(peer: NodeId): Message | undefined {
+    const item = this.large.get(peer);
+    this.large.delete(peer);
+    return item?.msg;
   }
 
   /**
@@ -119,6 +143,8 @@ export class Outbox {
     if (this.pass) clearImmediate(this.pass);
     this.pass = undefined;
     for (const q of this.queues.values()) this.counters.drop('closed', q.clear().length);
+    this.counters.drop('closed', this.large.size);
+    this.large.clear();
     this.unreachable.clear();
   }
 
@@ -129,6 +155,15 @@ export class Outbox {
       return;
     }
     const bytes = messageBytesEstimate(m);
+    const fitsQueue = bytes <= this.limits.frameBytesMax - RAFT_FRAME_OVERHEAD_BYTES && bytes <= queue.bytesMax;
+    if (!fitsQueue && m.type === 'snap' && bytes <= this.limits.snapshotBytesMax) {
+      if (this.large.has(m.to)) {
+        this.counters.drop('queueFull');
+        this.reportUnreachable(m.to);
+      }
+      this.large.set(m.to, { msg: m, bytes });
+      return;
+    }
     if (bytes > this.limits.frameBytesMax - RAFT_FRAME_OVERHEAD_BYTES) {
       this.counters.drop('tooLarge');
       this.reportUnreachable(m.to);
@@ -146,7 +181,7 @@ export class Outbox {
     this.pass = undefined;
     for (const [peer, queue] of this.queues) {
       if (this.closed) return;
-      if (queue.length > 0) this.flushPeer(peer);
+      if (queue.length > 0 || this.large.has(peer) || this.busy(peer)) this.flushPeer(peer);
     }
     if (this.closed || this.unreachable.size === 0) return;
     const peers = [...this.unreachable];

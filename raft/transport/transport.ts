@@ -1,5 +1,5 @@
 import type { Message, NodeId } from '../core/types.js';
-import { FRAME_BYTES_MAX_DEFAULT } from './codec.js';
+import { CHUNK_FRAME_OVERHEAD_BYTES, FRAME_BYTES_MAX_DEFAULT } from './codec.js';
 
 /**
  * The transport port: how a store replica's driver hands Raft messages to its peers and gets
@@ -106,12 +106,24 @@ export interface TransportLimits {
   readonly queueBytesMax: number;
   /** The largest frame sent or accepted; larger incoming frames are refused before decoding. */
   readonly frameBytesMax: number;
+  /**
+   * The largest snapshot message sent or accepted, encoded. Larger than a frame: such a message
+   * goes as chunk frames and is reassembled by the receiver, which holds at most one per link.
+   * Other messages keep the frame limit.
+   */
+  readonly snapshotBytesMax: number;
+  /** The data in one chunk frame; cut to fit `frameBytesMax` if it is larger. */
+  readonly snapshotChunkBytes: number;
 }
 
 export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = {
   queueMessagesMax: 4096,
   queueBytesMax: 64 * 1024 * 1024,
   frameBytesMax: FRAME_BYTES_MAX_DEFAULT,
+  // A store of ~100k pods snapshots to a few hundred MiB; a GiB leaves room without inviting abuse.
+  snapshotBytesMax: 1024 * 1024 * 1024,
+  // Small enough that a heartbeat waits behind at most a few ms of one chunk on a LAN.
+  snapshotChunkBytes: 4 * 1024 * 1024,
 };
 
 /** Fills in defaults and refuses limits that could not work. */
@@ -121,5 +133,5 @@ export function transportLimits(partial: Partial<TransportLimits> = {}): Transpo
     if (!Number.isSafeInteger(value) || value <= 0) throw new RangeError(`transport limit ${name} must be a positive integer, got ${value}`);
   }
   if (limits.frameBytesMax < 1024) throw new RangeError(`frameBytesMax must be at least 1024, got ${limits.frameBytesMax}`);
-  return limits;
+  return { ...limits, snapshotChunkBytes: Math.min(limits.snapshotChunkBytes, limits.frameBytesMax - CHUNK_FRAME_OVERHEAD_BYTES) };
 }

@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type WebSocket from 'ws';
 import type { Message, NodeId } from '../core/types.js';
-import { decodeFrame, encodeFrame, type Frame, FrameError } from './codec.js';
+import { Reassembly } from './chunk-reassembly.js';
+import { type ChunkFrame, decodeFrame, encodeFrame, type Frame, FrameError } from './codec.js';
 import {
   AcceptorHandshake,
   type DialPolicy,
@@ -25,11 +26,23 @@ import type { TransportCounters } from './transport-stats.js';
  * second chance), while on an open link it is only dropped, since the peer has proved it holds
  * the secret. A message whose `from` is not the authenticated peer, or whose `to` is not us, is
  * dropped and counted (`wrongSender`).
+ *
+ * Chunk frames (a snapshot message too large for one frame) are only heard on an open link: they
+ * go through a `Reassembly` (chunk-reassembly.ts), which holds at most one transfer per link and
+ * drops it when the link closes or the transfer stalls (checked on the keepalive tick). A bad
+ * chunk counts as a malformed frame (one over `snapshotBytesMax` as oversized); the reassembled
+ * bytes must decode to a raft frame holding exactly one snapshot message.
  */
 
 export interface ConnectionSettings {
   readonly identity: HandshakeIdentity;
   readonly frameBytesMax: number;
+  /** The largest reassembled snapshot message accepted (`TransportLimits.snapshotBytesMax`). */
+  readonly snapshotBytesMax: number;
+  /** A chunked transfer with no chunk for this long is abandoned. */
+  readonly transferIdleTimeoutMs: number;
+  /** Told of reassembly buffers allocated (+bytes) and released (−bytes). */
+  readonly onReassemblyHeld?: (deltaBytes: number) => void;
   readonly handshakeTimeoutMs: number;
   /** A ping goes out this often on an open link; a link silent for two intervals is dropped. */
   readonly keepaliveIntervalMs: number;
@@ -67,6 +80,7 @@ export class WsConnection {
   private keepaliveTimer: NodeJS.Timeout | undefined;
   private closeTimer: NodeJS.Timeout | undefined;
   private heardSinceLastPing = true;
+  private readonly reassembly: Reassembly;
   /** Resolves once the socket is closed and every timer is cleared. */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -80,6 +94,7 @@ export class WsConnection {
       this.resolveDone = resolve;
     });
     this.log = settings.logger.child(role.kind === 'dialer' ? { dialing: role.peerId } : { accepted: true });
+    this.reassembly = new Reassembly({ totalBytesMax: settings.snapshotBytesMax, idleTimeoutMs: settings.transferIdleTimeoutMs }, settings.onReassemblyHeld);
     if (role.kind === 'acceptor') {
       this.acceptor = new AcceptorHandshake(settings.identity, role.policy, settings.random);
     } else {
@@ -178,22 +193,61 @@ export class WsConnection {
 
   private deliver(frame: Frame): void {
     const peer = this.authenticatedId;
+    if (frame.kind === 'chunk' && peer !== undefined) {
+      this.deliverChunk(frame, peer);
+      return;
+    }
     if (frame.kind !== 'raft' || peer === undefined) {
       this.settings.counters.inc('malformedFrames');
       this.log.warn({ peer, kind: frame.kind }, 'dropped a handshake frame on an open link');
       return;
     }
     this.settings.counters.inc('framesReceived');
+    this.deliverMessages(frame.msgs, peer);
+  }
+
+  private deliverChunk(chunk: ChunkFrame, peer: NodeId): void {
+    const outcome = this.reassembly.accept(chunk, Date.now());
+    if (outcome.kind === 'ignored') return;
+    if (outcome.kind === 'refused') {
+      this.settings.counters.inc(outcome.reason === 'oversized' ? 'oversizedFrames' : 'malformedFrames');
+      this.log.warn({ peer, transfer: chunk.id, index: chunk.index, reason: outcome.reason, err: outcome.detail }, 'dropped a bad chunk from a peer');
+      return;
+    }
+    this.settings.counters.inc('framesReceived');
+    if (outcome.kind === 'partial') return;
+    let frame: Frame;
+    try {
+      // The buffer is ours alone and almost all snapshot data: let the message keep it, uncopied.
+      frame = decodeFrame(outcome.bytes, this.settings.snapshotBytesMax, { borrow: true });
+      if (frame.kind !== 'raft' || frame.msgs.length !== 1 || frame.msgs[0]?.type !== 'snap') {
+        throw new FrameError('shape', 'a chunked transfer carries one raft frame with one snapshot message');
+      }
+    } catch (err) {
+      const e = err instanceof FrameError ? err : new FrameError('undecodable', String(err));
+      this.settings.counters.inc(e.reason === 'oversized' ? 'oversizedFrames' : 'malformedFrames');
+      this.log.warn({ peer, transfer: chunk.id, reason: e.reason, err: e.message }, 'dropped a reassembled message that is not a snapshot');
+      return;
+    }
+    this.log.info({ peer, transfer: chunk.id, bytes: outcome.bytes.byteLength, chunks: chunk.count }, 'received a chunked snapshot message');
+    this.deliverMessages(frame.msgs, peer);
+  }
+
+  private deliverMessages(msgs: readonly Message[], peer: NodeId): void {
     const selfId = this.settings.identity.selfId;
-    const valid = frame.msgs.filter((m) => m.from === peer && m.to === selfId);
-    if (valid.length < frame.msgs.length) {
-      this.settings.counters.drop('wrongSender', frame.msgs.length - valid.length);
-      this.log.warn({ peer, dropped: frame.msgs.length - valid.length }, 'dropped messages not from the authenticated peer or not for us');
+    const valid = msgs.filter((m) => m.from === peer && m.to === selfId);
+    if (valid.length < msgs.length) {
+      this.settings.counters.drop('wrongSender', msgs.length - valid.length);
+      this.log.warn({ peer, dropped: msgs.length - valid.length }, 'dropped messages not from the authenticated peer or not for us');
     }
     if (valid.length > 0) this.hooks.received(this, valid);
   }
 
   private keepalive(): void {
+    const stalled = this.reassembly.inProgress;
+    if (this.reassembly.expire(Date.now())) {
+      this.log.warn({ peer: this.authenticatedId, transfer: stalled }, 'abandoned a chunked transfer that stalled');
+    }
     if (!this.heardSinceLastPing) {
       this.log.warn({ peer: this.authenticatedId }, 'peer link silent for two keepalive intervals; dropping it');
       this.ws.terminate();
@@ -231,6 +285,7 @@ export class WsConnection {
       this.log.info({ peer: this.authenticatedId, code, reason }, 'peer link closed');
     }
     this.state = 'closed';
+    this.reassembly.clear();
     this.clearLinkTimers();
     if (this.closeTimer) clearTimeout(this.closeTimer);
     this.closeTimer = undefined;

@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import WebSocket from 'ws';
 import type { Message, NodeId } from '../core/types.js';
 import { Backoff } from './backoff.js';
+import { OutgoingTransfer } from './chunk-sender.js';
 import { encodeFrame, FRAME_VERSION } from './codec.js';
 import { CLOSE_CODES, HANDSHAKE_TIMEOUT_MS_DEFAULT, type HandshakeIdentity } from './handshake.js';
 import { Outbox } from './outbox.js';
@@ -29,6 +30,13 @@ import { type ConnectionHooks, type ConnectionSettings, WsConnection } from './w
  * socket buffer, further batches stay in the bounded queue instead, so a slow or paused peer
  * costs bounded memory. Incoming frames are capped by ws `maxPayload` = `frameBytesMax`, and at
  * most `pendingHandshakesMax` unauthenticated connections are held at once.
+ *
+ * A snapshot message too large for a frame (up to `snapshotBytesMax`) goes as a chunked transfer
+ * (chunk-sender.ts): one at a time per peer, its chunk frames alternating with batches from the
+ * queue, each pass yielding to the event loop once the socket buffer is full, so heartbeats keep
+ * flowing during a transfer of hundreds of MiB. If the link drops mid-transfer the message is
+ * lost (counted `linkLost`, the peer reported unreachable, so Raft retries the snapshot); the
+ * receiver drops its partial copy with the link.
  */
 
 export interface WsTransportOptions {
@@ -50,6 +58,8 @@ export interface WsTransportOptions {
   readonly reconnectDelayMaxMs?: number;
   readonly socketBufferedBytesMax?: number;
   readonly pendingHandshakesMax?: number;
+  /** A receiver abandons a chunked transfer with no chunk for this long; default 30 s. */
+  readonly transferIdleTimeoutMs?: number;
   /** Jitter for redial delays, in [0, 1). */
   readonly random?: () => number;
   /** If given, the transport registers its `picokube_store_peer_*` metrics in it. */
@@ -67,6 +77,8 @@ interface Peer {
   dialing: WsConnection | undefined;
   redialTimer: NodeJS.Timeout | undefined;
   readonly backoff: Backoff;
+  /** The chunked transfer being written to `link`, if any. */
+  transfer: { readonly out: OutgoingTransfer; readonly conn: WsConnection } | undefined;
 }
 
 export class WsTransport implements Transport {
@@ -83,6 +95,8 @@ export class WsTransport implements Transport {
   private listener: PeerListener | undefined;
   private state: 'new' | 'starting' | 'started' | 'closed' = 'new';
   private closing: Promise<void> | undefined;
+  private nextTransferId = 1;
+  private reassemblyHeld = 0;
 
   constructor(options: WsTransportOptions) {
     this.id = options.id;
@@ -90,11 +104,22 @@ export class WsTransport implements Transport {
     this.limits = transportLimits(options.limits);
     this.log = options.logger.child({ component: 'peer-transport', replica: options.id });
     this.counters = new TransportCounters({ peers: () => this.peerStats() }, options.registry);
-    this.outbox = new Outbox(this.id, this.limits, this.counters, (peer) => this.flushPeer(peer));
+    this.outbox = new Outbox(
+      this.id,
+      this.limits,
+      this.counters,
+      (peer) => this.flushPeer(peer),
+      (peer) => this.peers.get(peer)?.transfer !== undefined,
+    );
     const identity: HandshakeIdentity = { selfId: options.id, clusterId: options.clusterId, secret: options.secret };
     this.settings = {
       identity,
       frameBytesMax: this.limits.frameBytesMax,
+      snapshotBytesMax: this.limits.snapshotBytesMax,
+      transferIdleTimeoutMs: options.transferIdleTimeoutMs ?? 30_000,
+      onReassemblyHeld: (delta) => {
+        this.reassemblyHeld += delta;
+      },
       handshakeTimeoutMs: options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS_DEFAULT,
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5000,
       counters: this.counters,
@@ -162,7 +187,7 @@ export class WsTransport implements Transport {
     }
     const { reconnectDelayMinMs = 50, reconnectDelayMaxMs = 2000, random } = this.options;
     const backoff = new Backoff(reconnectDelayMinMs, reconnectDelayMaxMs, random);
-    const peer: Peer = { id, address, dials: id > this.id, link: undefined, dialing: undefined, redialTimer: undefined, backoff };
+    const peer: Peer = { id, address, dials: id > this.id, link: undefined, dialing: undefined, redialTimer: undefined, backoff, transfer: undefined };
     this.peers.set(id, peer);
     this.outbox.addPeer(id);
     if (this.state === 'started' && peer.dials) this.dial(peer);
@@ -173,6 +198,8 @@ export class WsTransport implements Transport {
     if (!peer) return;
     this.peers.delete(id);
     this.outbox.removePeer(id);
+    if (peer.transfer) this.counters.drop('linkLost');
+    peer.transfer = undefined;
     if (peer.redialTimer) clearTimeout(peer.redialTimer);
     peer.redialTimer = undefined;
     peer.link?.close(CLOSE_CODES.peerRemoved, 'peer removed from the cluster');
@@ -188,6 +215,14 @@ export class WsTransport implements Transport {
     return this.counters.authFailuresByReason();
   }
 
+  /**
+   * Bytes this transport holds for chunked transfers it is receiving, over all links. At most one
+   * transfer per link, each within `snapshotBytesMax`; 0 once they complete, fail or their link drops.
+   */
+  reassemblyBytesHeld(): number {
+    return this.reassemblyHeld;
+  }
+
   close(): Promise<void> {
     this.closing ??= this.shutdown();
     return this.closing;
@@ -200,6 +235,8 @@ export class WsTransport implements Transport {
     for (const peer of this.peers.values()) {
       if (peer.redialTimer) clearTimeout(peer.redialTimer);
       peer.redialTimer = undefined;
+      if (peer.transfer) this.counters.drop('closed');
+      peer.transfer = undefined;
       if (peer.link) conns.push(peer.link);
       if (peer.dialing) conns.push(peer.dialing);
     }
@@ -280,6 +317,7 @@ export class WsTransport implements Transport {
       for (const peer of this.peers.values()) {
         if (peer.dialing !== conn && peer.link !== conn) continue;
         if (peer.dialing === conn) peer.dialing = undefined;
+        if (peer.transfer?.conn === conn) this.abandonTransfer(peer);
         if (peer.link === conn) {
           peer.link = undefined;
           this.log.info({ peer: peer.id }, 'peer link down');
@@ -290,38 +328,95 @@ export class WsTransport implements Transport {
     },
   };
 
-  /** Writes queued batches to the peer's link while its socket buffer has room. */
+  /**
+   * Writes to the peer's link while its socket buffer has room: a batch from the queue, then a
+   * chunk of the transfer under way, and again; so neither starves the other. The write callback
+   * of each frame schedules the next pass, which is how a transfer resumes once the socket drains.
+   */
   private flushPeer(id: NodeId): void {
-    const conn = this.peers.get(id)?.link;
-    if (!conn?.isOpen) return;
+    const peer = this.peers.get(id);
+    const conn = peer?.link;
+    if (!peer || !conn?.isOpen) return;
     const bufferedMax = this.options.socketBufferedBytesMax ?? 4 * 1024 * 1024;
-    while (conn.bufferedBytes < bufferedMax) {
-      const batch = this.outbox.takeBatch(id);
-      if (!batch) return;
-      let bytes: Uint8Array;
-      try {
-        bytes = encodeFrame({ v: FRAME_VERSION, kind: 'raft', msgs: batch });
-      } catch (err) {
-        this.log.error({ peer: id, err: err instanceof Error ? err.message : String(err) }, 'cannot encode a raft batch');
-        this.outbox.lost(id, batch, 'tooLarge');
-        continue;
-      }
-      if (bytes.byteLength > this.limits.frameBytesMax) {
-        // messageBytesEstimate is an upper bound, so this is a bug there: never send what the peer must refuse.
-        this.log.error({ peer: id, bytes: bytes.byteLength }, 'raft batch encodes larger than a frame; dropped');
-        this.outbox.lost(id, batch, 'tooLarge');
-        continue;
-      }
-      conn.write(bytes, (err) => {
-        if (err) {
-          this.outbox.lost(id, batch, 'linkLost');
-          return;
-        }
-        this.counters.inc('framesSent');
-        this.counters.inc('messagesSent', batch.length);
-        if (this.outbox.queued(id).messages > 0) this.outbox.schedule();
-      });
+    while (conn.bufferedBytes < bufferedMax && this.peers.get(id) === peer && peer.link === conn) {
+      const wroteBatch = this.writeBatch(peer, conn);
+      const wroteChunk = conn.bufferedBytes < bufferedMax && this.writeChunk(peer, conn);
+      if (!wroteBatch && !wroteChunk) return;
     }
+  }
+
+  /** Writes one batch from the queue; false if the queue is empty. */
+  private writeBatch(peer: Peer, conn: WsConnection): boolean {
+    const id = peer.id;
+    const batch = this.outbox.takeBatch(id);
+    if (!batch) return false;
+    let bytes: Uint8Array;
+    try {
+      bytes = encodeFrame({ v: FRAME_VERSION, kind: 'raft', msgs: batch });
+    } catch (err) {
+      this.log.error({ peer: id, err: err instanceof Error ? err.message : String(err) }, 'cannot encode a raft batch');
+      this.outbox.lost(id, batch, 'tooLarge');
+      return true;
+    }
+    if (bytes.byteLength > this.limits.frameBytesMax) {
+      // messageBytesEstimate is an upper bound, so this is a bug there: never send what the peer must refuse.
+      this.log.error({ peer: id, bytes: bytes.byteLength }, 'raft batch encodes larger than a frame; dropped');
+      this.outbox.lost(id, batch, 'tooLarge');
+      return true;
+    }
+    conn.write(bytes, (err) => {
+      if (err) {
+        this.outbox.lost(id, batch, 'linkLost');
+        return;
+      }
+      this.counters.inc('framesSent');
+      this.counters.inc('messagesSent', batch.length);
+      if (this.outbox.queued(id).messages > 0 || peer.transfer) this.outbox.schedule();
+    });
+    return true;
+  }
+
+  /** Writes the next chunk of the peer's transfer, starting one if a large snapshot waits; false if none. */
+  private writeChunk(peer: Peer, conn: WsConnection): boolean {
+    const id = peer.id;
+    if (peer.transfer && peer.transfer.conn !== conn) this.abandonTransfer(peer); // the link was replaced mid-transfer
+    if (!peer.transfer) {
+      const msg = this.outbox.takeLarge(id);
+      if (!msg) return false;
+      try {
+        peer.transfer = { out: new OutgoingTransfer(this.nextTransferId++, msg, this.limits.snapshotChunkBytes), conn };
+      } catch (err) {
+        this.log.error({ peer: id, err: err instanceof Error ? err.message : String(err) }, 'cannot encode a snapshot message');
+        this.outbox.lost(id, [msg], 'tooLarge');
+        return true;
+      }
+      const { out } = peer.transfer;
+      this.log.info({ peer: id, transfer: out.id, bytes: out.total, chunks: out.count }, 'sending a snapshot message in chunks');
+    }
+    const transfer = peer.transfer;
+    const { out } = transfer;
+    const bytes = out.next();
+    const last = out.done;
+    if (last) peer.transfer = undefined; // the rest is up to the socket; a failed write is still reported below
+    conn.write(bytes, (err) => {
+      if (err) {
+        // The first failed chunk reports the loss; later ones of the same transfer find it gone.
+        if (peer.transfer === transfer || last) this.abandonTransfer(peer, transfer);
+        return;
+      }
+      this.counters.inc('framesSent');
+      if (last) this.counters.inc('messagesSent');
+      this.outbox.schedule();
+    });
+    return true;
+  }
+
+  /** The transfer's message is lost (its link broke): counted, and the peer reported unreachable. */
+  private abandonTransfer(peer: Peer, transfer = peer.transfer): void {
+    if (!transfer) return;
+    if (peer.transfer === transfer) peer.transfer = undefined;
+    this.log.warn({ peer: peer.id, transfer: transfer.out.id, sent: transfer.out.sent, chunks: transfer.out.count }, 'a chunked snapshot transfer was cut off');
+    this.outbox.lost(peer.id, [transfer.out.msg], 'linkLost');
   }
 
   private peerStats(): ReadonlyMap<NodeId, PeerStats> {

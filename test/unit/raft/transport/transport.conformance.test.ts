@@ -87,11 +87,35 @@ for (const [name, make] of Object.entries(implementations)) {
     t.test('a message larger than a frame is dropped, counted, and its peer reported unreachable', async (t) => {
       const c = await make(t, [1, 2], { frameBytesMax: 4096 });
       await c.linksUp();
+      c.get(1).send([bigApp(1, 2, 1, 10_000), numbered(1, 2, 2)]);
+      await pollUntil(() => c.received(2).length === 1, 'the small message arrived');
+      t.same(seqs(c.received(2)), [2]);
+      t.equal(c.get(1).stats().messagesDropped.tooLarge, 1);
+      await pollUntil(() => c.unreachable(1).includes(2), '2 reported unreachable');
+    });
+
+    t.test('a snapshot larger than snapshotBytesMax is dropped, counted, and its peer reported unreachable', async (t) => {
+      const c = await make(t, [1, 2], { frameBytesMax: 4096, snapshotBytesMax: 8192 });
+      await c.linksUp();
       c.get(1).send([{ type: 'snap', from: 1, to: 2, term: 1, snapshot: snapshot(10, 1, 10_000) }, numbered(1, 2, 2)]);
       await pollUntil(() => c.received(2).length === 1, 'the small message arrived');
       t.same(seqs(c.received(2)), [2]);
       t.equal(c.get(1).stats().messagesDropped.tooLarge, 1);
       await pollUntil(() => c.unreachable(1).includes(2), '2 reported unreachable');
+    });
+
+    t.test('a snapshot larger than a frame but within snapshotBytesMax arrives whole, and small messages still flow', async (t) => {
+      const c = await make(t, [1, 2], { frameBytesMax: 4096 });
+      await c.linksUp();
+      const snap: Message = { type: 'snap', from: 1, to: 2, term: 7, snapshot: snapshot(10, 1, 50_000) };
+      c.get(1).send([numbered(1, 2, 1), snap, numbered(1, 2, 2)]);
+      c.get(1).send([numbered(1, 2, 3)]);
+      await pollUntil(() => c.received(2).length === 4, 'all four arrived');
+      const got = c.received(2).find((m) => m.type === 'snap');
+      t.same(got, snap, 'the snapshot message is equal field by field, data byte for byte');
+      t.same(seqs(c.received(2).filter((m) => m.type !== 'snap')), [1, 2, 3], 'the small ones in order');
+      t.equal(c.get(1).stats().messagesDropped.tooLarge, 0);
+      t.equal(c.get(2).stats().malformedFrames + c.get(2).stats().oversizedFrames, 0);
     });
 
     t.test('a peer that goes away is reported unreachable; when it comes back messages flow both ways', async (t) => {

@@ -3,13 +3,13 @@ import { connect } from 'node:net';
 import { Registry } from 'prom-client';
 import type { Test } from 'tap';
 import t from 'tap';
-import WebSocket from 'ws';
 import { pack } from 'msgpackr';
 import type { Message, NodeId } from '../../../../raft/core/types.js';
-import { decodeFrame, encodeFrame, type Frame, FRAME_VERSION } from '../../../../raft/transport/codec.js';
-import { CLOSE_CODES, DialerHandshake } from '../../../../raft/transport/handshake.js';
+import { type Frame, FRAME_VERSION } from '../../../../raft/transport/codec.js';
+import { CLOSE_CODES } from '../../../../raft/transport/handshake.js';
 import { closeReason } from '../../../../raft/transport/ws-connection.js';
 import { WsTransport, type WsTransportOptions } from '../../../../raft/transport/ws-transport.js';
+import { RawClient } from './raw-client.js';
 import { CLUSTER_ID, SECRET } from './transport-cluster.js';
 import { numbered, pollUntil, silentLogger } from './transport-fixtures.js';
 
@@ -37,62 +37,6 @@ async function replica(t: Test, id: NodeId, options: Partial<WsTransportOptions>
 function link(a: Replica, aId: NodeId, b: Replica, bId: NodeId): void {
   a.transport.addPeer(bId, b.url);
   b.transport.addPeer(aId, a.url);
-}
-
-/** A bare WebSocket client on a peer port, to play a confused or hostile peer. */
-class RawClient {
-  readonly frames: Frame[] = [];
-  closed: { readonly code: number; readonly reason: string } | undefined;
-  private readonly ws: WebSocket;
-
-  private constructor(ws: WebSocket) {
-    this.ws = ws;
-    ws.on('message', (data: Buffer) => {
-      try {
-        this.frames.push(decodeFrame(new Uint8Array(data)));
-      } catch {
-        // the transport never sends malformed frames; ignore
-      }
-    });
-    ws.on('close', (code, reason) => {
-      this.closed = { code, reason: reason.toString() };
-    });
-    ws.on('error', () => {});
-  }
-
-  static async connect(t: Test, url: string, options: { readonly autoPong?: boolean } = {}): Promise<RawClient> {
-    const ws = new WebSocket(url, { perMessageDeflate: false, autoPong: options.autoPong ?? true });
-    const client = new RawClient(ws);
-    t.teardown(() => ws.terminate());
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    return client;
-  }
-
-  send(data: Uint8Array | string): void {
-    this.ws.send(data);
-  }
-
-  sendFrame(frame: Frame): void {
-    this.ws.send(encodeFrame(frame));
-  }
-
-  /** Runs the dialer's side of the handshake as replica `id`; resolves once welcomed or closed. */
-  async handshake(id: NodeId, peerId: NodeId, secret = SECRET): Promise<void> {
-    const dialer = new DialerHandshake({ selfId: id, clusterId: CLUSTER_ID, secret }, peerId);
-    await pollUntil(() => this.frames.length >= 1, 'the challenge arrives');
-    const step = dialer.receive(this.frames[0] as Frame);
-    if (step.kind !== 'reply') throw new Error('expected to reply to the challenge');
-    this.sendFrame(step.hello);
-    await pollUntil(() => this.frames.length >= 2 || this.closed !== undefined, 'welcomed or refused');
-  }
-
-  async waitClosed(): Promise<{ readonly code: number; readonly reason: string }> {
-    await pollUntil(() => this.closed !== undefined, 'the transport closes the connection');
-    return this.closed ?? { code: 0, reason: '' };
-  }
 }
 
 const raft = (...msgs: Message[]): Frame => ({ v: FRAME_VERSION, kind: 'raft', msgs });
