@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Informer } from '../kube/cache/informer-types.js';
 import { IndexNames } from '../kube/cache/lister.js';
-import { type ApiClient, isConflict, isNotFound } from '../kube/client/api-client.js';
+import { type ApiClient, isNotFound } from '../kube/client/api-client.js';
 import type { EventRecorder } from '../kube/client/event-recorder.js';
 import { objectKey, Resources, splitKey } from '../kube/client/resource.js';
 import type { Clock } from '../kube/clock.js';
@@ -17,6 +17,7 @@ import { ControllerExpectations } from './expectations.js';
 import { scaledValueFromIntOrPercent } from './int-or-percent.js';
 import { PodControl, SLOW_START_INITIAL_BATCH_SIZE, slowStartBatch } from './pod-control.js';
 import { podKey } from './pod-utils.js';
+import { writeStatusOverNewest } from './status-writer.js';
 import { intOr, isBeingDeleted, minReadySecondsOf } from './workload-fields.js';
 import type { IntOrString, Pod, PodTemplateSpec } from './workload-types.js';
 
@@ -349,25 +350,9 @@ export class DaemonSetController implements Controller {
     const status: Record<string, unknown> = { ...counts, observedGeneration: intOr(ds.metadata.generation, 0) };
     if (collisionCount > 0 || ds.status?.collisionCount !== undefined) status.collisionCount = collisionCount;
     const before = ds.status ?? {};
-    if (Object.entries(status).some(([k, v]) => before[k] !== v)) await this.putStatus(ds, status);
+    if (Object.entries(status).some(([k, v]) => before[k] !== v)) await writeStatusOverNewest(this.client, Resources.daemonsets, ds, status);
     // Ready pods become available after minReadySeconds without any event to say so.
     if (minReadySeconds > 0 && counts.numberReady > counts.numberAvailable) this.queue.addAfter(key, minReadySeconds * 1000);
-  }
-
-  /** Writes the status over the newest DaemonSet: the cache may lag our own last write (kube's storeDaemonSetStatus retries once on a fresh read). */
-  private async putStatus(ds: DaemonSet, status: Record<string, unknown>): Promise<void> {
-    let base: DaemonSet = ds;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.client.updateStatus(Resources.daemonsets, { ...base, status: { ...(base.status ?? {}), ...status } });
-        return;
-      } catch (e) {
-        if (isNotFound(e)) return;
-        if (!isConflict(e) || attempt > 0) throw e;
-        base = await this.client.get<DaemonSet>(Resources.daemonsets, ds.metadata.name ?? '', ds.metadata.namespace);
-        if (base.metadata.uid !== ds.metadata.uid) return;
-      }
-    }
   }
 }
 

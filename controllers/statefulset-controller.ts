@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Informer } from '../kube/cache/informer-types.js';
 import { IndexNames } from '../kube/cache/lister.js';
-import { type ApiClient, isAlreadyExists, isConflict, isNotFound } from '../kube/client/api-client.js';
+import { type ApiClient, isAlreadyExists, isNotFound } from '../kube/client/api-client.js';
 import type { EventRecorder } from '../kube/client/event-recorder.js';
 import { objectKey, Resources, splitKey } from '../kube/client/resource.js';
 import type { Clock } from '../kube/clock.js';
@@ -14,6 +14,7 @@ import { CONTROLLER_REVISION_HASH_LABEL, type ControllerRevision, syncUpdateRevi
 import { isPodAvailable, isPodReady } from './pod-utils.js';
 import { claimsFor, identityLabels, identityMatches, isMemberOf, newStatefulSetPod, ordinalOf, replicasOf, startOrdinal } from './statefulset-identity.js';
 import { type PodManagementPolicy, type PodState, planStatefulSet, revisionForNewPod, type StatefulSetAction } from './statefulset-plan.js';
+import { writeStatusOverNewest } from './status-writer.js';
 import { intOr, isBeingDeleted, labelsOf, minReadySecondsOf } from './workload-fields.js';
 import type { Pod } from './workload-types.js';
 
@@ -278,19 +279,7 @@ export class StatefulSetController implements Controller {
     const status = computeStatus(set, states, current.metadata.name ?? '', update.metadata.name ?? '', collisionCount);
     const before = set.status ?? {};
     if (!Object.entries(status).some(([k, v]) => before[k] !== v)) return;
-    // Over the newest StatefulSet: the cache may lag our own last write (kube retries on conflict with a fresh read).
-    let base: StatefulSet = set;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.client.updateStatus(Resources.statefulsets, { ...base, status: { ...(base.status ?? {}), ...status } });
-        return;
-      } catch (e) {
-        if (isNotFound(e)) return;
-        if (!isConflict(e) || attempt > 0) throw e;
-        base = await this.client.get<StatefulSet>(Resources.statefulsets, set.metadata.name ?? '', set.metadata.namespace);
-        if (base.metadata.uid !== set.metadata.uid) return;
-      }
-    }
+    await writeStatusOverNewest(this.client, Resources.statefulsets, set, status);
   }
 }
 
