@@ -1,0 +1,183 @@
+import { WsStoreClient, type WsStoreClientOptions } from '../../raft/client/ws-store-client.js';
+import type { StoreStatus } from '../../raft/client/store-client.js';
+import { restClientOptionsFromFlags } from '../../kube/client/connection-flags.js';
+import { RestClient } from '../../kube/client/rest-client.js';
+import { pollUntil } from '../bench/processes.js';
+import { type ClusterConfig, HOST, readClusterConfig } from '../launcher/cluster-config.js';
+import { type ClusterLayout, clusterLayout } from '../launcher/layout.js';
+import { UsageError } from '../launcher/options.js';
+import { type PidFile, type PidRecord, readPidFile, writePidFile } from '../launcher/pid-file.js';
+import { isSameProcess } from '../launcher/process-identity.js';
+import { readRestartHold, writeRestartHold } from '../launcher/restart-hold.js';
+import { restartRecorded, waitReady } from '../launcher/start-component.js';
+
+/** How long a component brought back may take to answer its readiness check. */
+const BACK_READY_MS = 90_000;
+
+/**
+ * The running cluster a drill works on: the one `picokube up` started in DIR, found through its
+ * cluster.json and pids.json. It kills, pauses and brings back components by their recorded PID
+ * (only while the command line still matches), keeps killed ones down through the restart hold
+ * (restart-hold.ts) so a foreground launcher does not restart them before the drill is done,
+ * and starts them again itself when no launcher supervises (a detached cluster).
+ */
+export class DrillCluster {
+  private constructor(
+    readonly layout: ClusterLayout,
+    readonly config: ClusterConfig,
+  ) {}
+
+  /** Throws a UsageError when DIR holds no running cluster. */
+  static open(dir: string): DrillCluster {
+    const layout = clusterLayout(dir);
+    const config = readClusterConfig(layout.configFile);
+    const pids = readPidFile(layout.pidsFile);
+    if (!config || !pids?.processes.some((p) => isSameProcess(p.pid, p.argv))) {
+      throw new UsageError(`no cluster runs from ${layout.dir}: start one with 'picokube up --detach --dir ${dir}' (or in another terminal without --detach)`);
+    }
+    return new DrillCluster(layout, config);
+  }
+
+  pids(): PidFile {
+    const pids = readPidFile(this.layout.pidsFile);
+    if (!pids) throw new Error(`${this.layout.pidsFile} is gone: the cluster was stopped under the drill`);
+    return pids;
+  }
+
+  record(name: string): PidRecord {
+    const r = this.pids().processes.find((p) => p.name === name);
+    if (!r) throw new Error(`the cluster has no component ${name}`);
+    return r;
+  }
+
+  names(pattern: RegExp): string[] {
+    return this.pids()
+      .processes.map((p) => p.name)
+      .filter((n) => pattern.test(n));
+  }
+
+  storeNames(): string[] {
+    return this.names(/^store-\d+$/);
+  }
+
+  /** True while a foreground `up` supervises (and restarts) the components. */
+  launcherSupervises(): boolean {
+    const l = this.pids().launcher;
+    return l !== undefined && isSameProcess(l.pid, l.argv);
+  }
+
+  /** The client address of store replica `id` (store-ID), as the apiserver dials it. */
+  storeEndpoint(id: number): string {
+    const port = this.config.storePorts[id - 1];
+    if (port === undefined) throw new Error(`no store replica ${id}`);
+    return `${HOST}:${port}`;
+  }
+
+  storeEndpoints(): string[] {
+    return this.config.storePorts.map((p) => `${HOST}:${p}`);
+  }
+
+  storeClient(options: Partial<WsStoreClientOptions> = {}): WsStoreClient {
+    return new WsStoreClient({ endpoints: this.storeEndpoints(), attemptTimeoutMs: 1000, requestTimeoutMs: 5000, keepaliveIntervalMs: 500, ...options });
+  }
+
+  /** A client of the apiserver as kubectl reaches it: through DIR/kubeconfig. */
+  apiClient(): RestClient {
+    return new RestClient(
+      restClientOptionsFromFlags({ kubeconfig: this.layout.kubeconfigFile }, { userAgent: 'picokube-drill', requestTimeoutMs: 10_000, maxRetries: 0 }),
+    );
+  }
+
+  /** The replica every running replica names as leader, once they agree. */
+  async leader(timeoutMs = 30_000): Promise<number> {
+    const client = this.storeClient({ requestTimeoutMs: 2000 });
+    try {
+      return await pollUntil(
+        'a store leader every live replica knows',
+        async () => {
+          const rows = await client.statusAll();
+          const up = rows.filter((r): r is typeof r & { status: StoreStatus } => r.status !== undefined);
+          const leaders = new Set(up.map((r) => r.status.leader));
+          const [leader] = [...leaders];
+          return up.length > 0 && leaders.size === 1 && leader !== undefined && leader !== 0 && up.some((r) => r.status.id === leader) ? leader : undefined;
+        },
+        timeoutMs,
+        100,
+      );
+    } finally {
+      await client.close();
+    }
+  }
+
+  async statusOf(id: number): Promise<StoreStatus | undefined> {
+    const client = this.storeClient({ requestTimeoutMs: 2000 });
+    try {
+      const rows = await client.statusAll();
+      return rows.find((r) => r.address === this.storeEndpoint(id))?.status;
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** Signals a component by its recorded PID; returns the PID signalled. */
+  signal(name: string, sig: NodeJS.Signals): number {
+    const r = this.record(name);
+    if (!isSameProcess(r.pid, r.argv)) throw new Error(`${name} (pid ${r.pid}) is not running`);
+    process.kill(r.pid, sig);
+    return r.pid;
+  }
+
+  /** Keeps `names` down: a foreground launcher will not restart them until `release`. */
+  hold(names: readonly string[]): void {
+    const held = readRestartHold(this.layout.restartHoldFile);
+    for (const n of names) held.add(n);
+    writeRestartHold(this.layout.restartHoldFile, held);
+  }
+
+  /** kill -9 after putting the component on hold; resolves once it is gone. */
+  async kill(name: string): Promise<number> {
+    this.hold([name]);
+    const r = this.record(name);
+    this.signal(name, 'SIGKILL');
+    await pollUntil(`${name} to exit`, () => !isSameProcess(r.pid, r.argv), 10_000, 20);
+    return r.pid;
+  }
+
+  /**
+   * Releases the hold on `names` and waits until each runs again and is ready: restarted by the
+   * foreground launcher, or by the drill when none supervises.
+   */
+  async bringBack(names: readonly string[]): Promise<void> {
+    const held = readRestartHold(this.layout.restartHoldFile);
+    for (const n of names) held.delete(n);
+    writeRestartHold(this.layout.restartHoldFile, held);
+    const dead = names.filter((n) => {
+      const r = this.record(n);
+      return !isSameProcess(r.pid, r.argv);
+    });
+    if (!this.launcherSupervises()) {
+      const pids = this.pids();
+      const restarted = pids.processes.map((p) => (dead.includes(p.name) ? restartRecorded(p) : p));
+      writePidFile(this.layout.pidsFile, { ...pids, processes: restarted });
+    }
+    await Promise.all(
+      names.map(async (n) => {
+        const r = await pollUntil(
+          `${n} to run again`,
+          () => {
+            const rec = this.record(n);
+            return isSameProcess(rec.pid, rec.argv) ? rec : undefined;
+          },
+          BACK_READY_MS,
+          100,
+        );
+        await waitReady(r, BACK_READY_MS);
+      }),
+    );
+  }
+
+  /** Releases every hold this drill left (the drill's finally). */
+  releaseAll(): void {
+    writeRestartHold(this.layout.restartHoldFile, new Set());
+  }
+}
