@@ -43,6 +43,23 @@ export function negotiate(accept: string | undefined): Representation {
   return { as: 'object', yaml: false };
 }
 
+/** Media types a resource request may ask for; an Accept naming none of them is refused with 406 before anything runs. */
+const ACCEPTABLE_TYPES = new Set(['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf', '*/*', 'application/*']);
+
+/**
+ * Whether some range of `accept` is one we can answer (kube's NegotiateOutputMediaType): an
+ * absent Accept is; `as=` conversions count only for the ones negotiate() serves.
+ */
+export function isAcceptable(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  return parseAccept(accept).some((range) => {
+    if (!ACCEPTABLE_TYPES.has(range.type)) return false;
+    const { as, g, v } = range.params;
+    if (!as) return true;
+    return g === 'meta.k8s.io' && (v === 'v1' || v === 'v1beta1') && (as === 'Table' || as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList');
+  });
+}
+
 /** Whether the client asked for aggregated discovery (kubectl 1.32 does first). */
 export function wantsAggregatedDiscovery(accept: string | undefined): 'v2' | 'v2beta1' | undefined {
   for (const range of parseAccept(accept)) {

@@ -38,6 +38,8 @@ export async function handleList(ctx: ApiContext, def: ResourceDef, info: Reques
   const rv = queryResourceVersion(q);
   const match = queryResourceVersionMatch(q, rv);
   const limit = queryInt(q, 'limit') ?? 0;
+  // A list takes timeoutSeconds too (ListOptions); a malformed one is a 400, as in kube, even though a list ends by itself.
+  queryInt(q, 'timeoutSeconds');
   const continueToken = queryString(q, 'continue') || undefined;
   const filter = filterFromQuery(def, q);
   const includeObject = includeObjectOf(q);
