@@ -7,7 +7,7 @@ import { KubeCluster } from '../helpers/kube-cluster.js';
  * and a handful of slow connections against a real apiserver on a real 3-replica store. Nothing
  * may crash, every answer must be a well-formed 4xx Status, and nothing may be written.
  */
-t.test('a live apiserver refuses a thousand of malformed requests with 4xx Statuses, writes nothing and keeps serving', async (t) => {
+t.test('a live apiserver refuses over a thousand malformed requests with 4xx Statuses, writes nothing and keeps serving', async (t) => {
   const cluster = await KubeCluster.start();
   t.teardown(() => cluster.stop(!t.passing()));
 
