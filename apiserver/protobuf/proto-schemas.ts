@@ -22,6 +22,8 @@ const ROOT_FILES = [
   'k8s.io/api/policy/v1/generated.proto',
   'k8s.io/api/autoscaling/v1/generated.proto',
   'k8s.io/api/storage/v1/generated.proto',
+  'k8s.io/api/rbac/v1/generated.proto',
+  'k8s.io/api/authorization/v1/generated.proto',
 ];
 
 export const META_V1_PACKAGE = 'k8s.io.apimachinery.pkg.apis.meta.v1';
