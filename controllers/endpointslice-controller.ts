@@ -20,7 +20,7 @@ import { desiredGroups, MANAGED_BY, MANAGED_BY_LABEL, planSlices, SERVICE_NAME_L
  * and the minimal-churn packing are endpointslice-plan.ts.
  */
 
-export const EndpointSlices: ResourceRef = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
+export const EndpointSlices: ResourceRef = Resources.endpointslices;
 
 function isOurs(slice: KubeObject): boolean {
   return slice.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY && slice.metadata.labels?.[SERVICE_NAME_LABEL] !== undefined;

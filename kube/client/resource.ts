@@ -26,6 +26,7 @@ export const Resources = {
   events: ref('', 'v1', 'events', 'Event'),
   services: ref('', 'v1', 'services', 'Service'),
   endpoints: ref('', 'v1', 'endpoints', 'Endpoints'),
+  endpointslices: ref('discovery.k8s.io', 'v1', 'endpointslices', 'EndpointSlice'),
   configmaps: ref('', 'v1', 'configmaps', 'ConfigMap'),
   secrets: ref('', 'v1', 'secrets', 'Secret'),
   serviceaccounts: ref('', 'v1', 'serviceaccounts', 'ServiceAccount'),

@@ -19,7 +19,7 @@ const cluster = await KubeCluster.start({ apiservers: 2, apiserverArgs: ['--serv
 t.teardown(() => cluster.stop(!t.passing()));
 const clients = cluster.urls.map((server) => new RestClient({ server }));
 const client = clients[0] as RestClient;
-const EndpointSlices = { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', kind: 'EndpointSlice', namespaced: true };
+const EndpointSlices = Resources.endpointslices;
 
 await Promise.all([
   cluster.startComponent('scheduler', ['scheduler']),
