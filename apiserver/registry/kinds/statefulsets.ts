@@ -1,8 +1,8 @@
-import type { KubeObject } from '../../../kube/object.js';
+import { isPlainObject, type KubeObject } from '../../../kube/object.js';
 import { forbidden, notSupported } from '../../../kube/validation/field-errors.js';
 import { ageColumn, column, nameColumn, templateColumns } from '../../table/columns.js';
 import type { FieldCause, ResourceDef, TableColumn } from '../types.js';
-import { at, child, type JsonRecord, num, rec, records, semanticEqual, setDefault, setDefaultString, str } from './json.js';
+import { at, child, type JsonRecord, list, num, rec, records, semanticEqual, setDefault, setDefaultString, str } from './json.js';
 import { defaultTemplate } from './pod-defaults.js';
 import { immutableSelector, LABEL_SELECTOR_SCALE, nonNegative, validateSelectorAndTemplate } from './workload-validation.js';
 
@@ -40,6 +40,20 @@ function withoutUpdatable(spec: JsonRecord): JsonRecord {
   return rest;
 }
 
+/**
+ * The spec with a volume per volumeClaimTemplate added to the template (what the controller's
+ * pods get), so containers may mount the claims by template name, as kube accepts.
+ */
+function withClaimVolumes(spec: JsonRecord): JsonRecord {
+  const names = records(spec.volumeClaimTemplates)
+    .map(([claim]) => str(at(claim, 'metadata', 'name')))
+    .filter((n) => n !== '');
+  if (names.length === 0 || !isPlainObject(spec.template) || !isPlainObject(spec.template.spec)) return spec;
+  const podSpec = spec.template.spec;
+  const volumes = [...list(podSpec.volumes), ...names.map((name) => ({ name, persistentVolumeClaim: { claimName: name } }))];
+  return { ...spec, template: { ...spec.template, spec: { ...podSpec, volumes } } };
+}
+
 function validateStatefulSet(sts: KubeObject, old: KubeObject | undefined): FieldCause[] {
   const spec = rec(sts.spec);
   const causes = nonNegative(spec, 'spec', ['replicas', 'minReadySeconds', 'revisionHistoryLimit']);
@@ -51,7 +65,7 @@ function validateStatefulSet(sts: KubeObject, old: KubeObject | undefined): Fiel
   }
   const rolling = rec(at(spec, 'updateStrategy', 'rollingUpdate'));
   causes.push(...nonNegative(rolling, 'spec.updateStrategy.rollingUpdate', ['partition']));
-  causes.push(...validateSelectorAndTemplate(spec, 'statefulset', 'StatefulSet'));
+  causes.push(...validateSelectorAndTemplate(withClaimVolumes(spec), 'statefulset', 'StatefulSet'));
   if (old) {
     if (!semanticEqual(withoutUpdatable(spec), withoutUpdatable(rec(old.spec)))) {
       causes.push(
