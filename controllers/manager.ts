@@ -17,6 +17,10 @@ export interface ManagedInformerSource extends InformerSource {
 const EVENT_COMPONENTS: Readonly<Record<string, string>> = {
   replicationcontroller: 'replication-controller',
   garbagecollector: 'garbage-collector-controller',
+  nodelifecycle: 'node-controller',
+  'persistentvolume-binder': 'persistentvolume-controller',
+  endpoint: 'endpoint-controller',
+  service: 'service-controller',
 };
 
 export function eventComponentFor(controller: string): string {

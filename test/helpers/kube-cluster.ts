@@ -220,7 +220,9 @@ export class KubeCluster {
     if (running && isRunning(running.proc)) throw new Error(`${name} is already running (pid ${running.proc.pid})`);
     const port = await freePort();
     const logFile = join(this.dir, `${name}.log`);
-    const [cmd, ...rest] = picokubeCommand([...args, '--kubeconfig', this.kubeconfigPath, '--port', String(port), '--log-level', this.options.logLevel ?? 'info']);
+    // Provisioned volumes go under the test's own folder, never the checkout's .picokube/.
+    const volumes = args[0] === 'controller-manager' && !args.includes('--local-path-dir') ? ['--local-path-dir', join(this.dir, 'volumes')] : [];
+    const [cmd, ...rest] = picokubeCommand([...args, ...volumes, '--kubeconfig', this.kubeconfigPath, '--port', String(port), '--log-level', this.options.logLevel ?? 'info']);
     const fd = openSync(logFile, 'a');
     const proc = spawn(cmd as string, rest, { cwd: ROOT, stdio: ['ignore', fd, fd] });
     closeSync(fd);

@@ -75,7 +75,15 @@ t.test('the controller-manager process takes the Lease, runs the controllers, se
     },
   });
   await pollUntil('two pods of the ReplicaSet', async () => (await client.list(Resources.pods, { namespace: 'default' })).items.length === 2, DEADLINE_MS);
-  const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+  // The pods can be seen before the sync that created them has counted itself: wait for the count.
+  const metrics = await pollUntil(
+    'a successful replicaset sync counted in /metrics',
+    async () => {
+      const text = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+      return /controller_sync_total\{controller="replicaset",result="success"\} \d+/.test(text) ? text : undefined;
+    },
+    DEADLINE_MS,
+  );
   t.match(metrics, /controller_sync_total\{controller="replicaset",result="success"\} \d+/);
 
   if (proc.pid !== undefined) process.kill(proc.pid, 'SIGTERM');
