@@ -44,7 +44,8 @@ export const backupRestore: DrillDefinition = {
     ctx.note(`snapshot save ${file}: revision ${snap.revision}, ${saved.size} keys, ${snap.data.byteLength} bytes`);
 
     const stores = cluster.storeNames();
-    const others = cluster.names(/^(?!store-)/);
+    // The fault proxy is the network between the replicas, not a member of the cluster: it stays.
+    const others = cluster.names(/^(?!store-|fault-proxy$)/);
     ctx.faultStarted();
     for (const n of others) await cluster.kill(n);
     for (const n of stores) await cluster.kill(n);

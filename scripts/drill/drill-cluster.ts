@@ -3,7 +3,9 @@ import type { StoreStatus } from '../../raft/client/store-client.js';
 import { restClientOptionsFromFlags } from '../../kube/client/connection-flags.js';
 import { RestClient } from '../../kube/client/rest-client.js';
 import { pollUntil } from '../bench/processes.js';
-import { type ClusterConfig, HOST, readClusterConfig } from '../launcher/cluster-config.js';
+import { loadSecret } from '../../raft/transport/secret.js';
+import { type ClusterConfig, readClusterConfig, storeIdsOf, writeClusterConfig } from '../launcher/cluster-config.js';
+import { directStoreEndpoints, storeEndpoints } from '../launcher/components.js';
 import { type ClusterLayout, clusterLayout } from '../launcher/layout.js';
 import { UsageError } from '../launcher/options.js';
 import { type PidFile, type PidRecord, readPidFile, writePidFile } from '../launcher/pid-file.js';
@@ -24,8 +26,19 @@ const BACK_READY_MS = 90_000;
 export class DrillCluster {
   private constructor(
     readonly layout: ClusterLayout,
-    readonly config: ClusterConfig,
+    private cfg: ClusterConfig,
   ) {}
+
+  /** The cluster's configuration as of the last change a drill made (replace-store-member changes a slot's id). */
+  get config(): ClusterConfig {
+    return this.cfg;
+  }
+
+  /** Records a changed configuration in cluster.json, so later `up`, `status` and drills see it. */
+  updateConfig(config: ClusterConfig): void {
+    writeClusterConfig(this.layout.configFile, config);
+    this.cfg = config;
+  }
 
   /** Throws a UsageError when DIR holds no running cluster. */
   static open(dir: string): DrillCluster {
@@ -66,19 +79,52 @@ export class DrillCluster {
     return l !== undefined && isSameProcess(l.pid, l.argv);
   }
 
-  /** The client address of store replica `id` (store-ID), as the apiserver dials it. */
+  /** The slot (1-based position in cluster.json's storePorts) of store replica `id`. */
+  slotOf(id: number): number {
+    const slot = storeIdsOf(this.config).indexOf(id) + 1;
+    if (slot === 0) throw new Error(`no store replica ${id}`);
+    return slot;
+  }
+
+  /** The client address of store replica `id` (store-ID), as the apiserver dials it (through the fault proxy, if any). */
   storeEndpoint(id: number): string {
-    const port = this.config.storePorts[id - 1];
-    if (port === undefined) throw new Error(`no store replica ${id}`);
-    return `${HOST}:${port}`;
+    return storeEndpoints(this.config)[this.slotOf(id) - 1] as string;
+  }
+
+  /** The client address replica `id` listens on itself, around the fault proxy. */
+  directStoreEndpoint(id: number): string {
+    return directStoreEndpoints(this.config)[this.slotOf(id) - 1] as string;
   }
 
   storeEndpoints(): string[] {
-    return this.config.storePorts.map((p) => `${HOST}:${p}`);
+    return storeEndpoints(this.config);
+  }
+
+  /** The fault proxy's admin URL, when the cluster runs one. */
+  faultProxyUrl(): string | undefined {
+    const p = this.config.faultProxy;
+    return p ? `http://127.0.0.1:${p.adminPort}` : undefined;
+  }
+
+  /** The cluster secret, for replicas that demand it of clients (--client-auth secret). */
+  storeSecret(): Uint8Array | undefined {
+    try {
+      return loadSecret({ file: this.layout.secretFile });
+    } catch {
+      return undefined;
+    }
   }
 
   storeClient(options: Partial<WsStoreClientOptions> = {}): WsStoreClient {
-    return new WsStoreClient({ endpoints: this.storeEndpoints(), attemptTimeoutMs: 1000, requestTimeoutMs: 5000, keepaliveIntervalMs: 500, ...options });
+    const secret = this.storeSecret();
+    return new WsStoreClient({
+      endpoints: this.storeEndpoints(),
+      attemptTimeoutMs: 1000,
+      requestTimeoutMs: 5000,
+      keepaliveIntervalMs: 500,
+      ...(secret ? { secret } : {}),
+      ...options,
+    });
   }
 
   /** A client of the apiserver as kubectl reaches it: through DIR/kubeconfig. */
@@ -114,6 +160,19 @@ export class DrillCluster {
     try {
       const rows = await client.statusAll();
       return rows.find((r) => r.address === this.storeEndpoint(id))?.status;
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** Replica `id`'s own status, asked at its real client port (answers while the proxy cuts it off). */
+  async directStatusOf(id: number, timeoutMs = 2000): Promise<StoreStatus | undefined> {
+    const endpoint = this.directStoreEndpoint(id);
+    const client = this.storeClient({ endpoints: [endpoint], requestTimeoutMs: timeoutMs });
+    try {
+      return await client.callOn<StoreStatus>(endpoint, { op: 'status' }, timeoutMs);
+    } catch {
+      return undefined;
     } finally {
       await client.close();
     }

@@ -1,9 +1,10 @@
 import { performance } from 'node:perf_hooks';
-import { WsStoreClient } from '../../raft/client/ws-store-client.js';
 import { pollUntil, sleep } from '../bench/processes.js';
 import type { DrillName } from './drill-plan.js';
 import type { DrillContext, DrillDefinition } from './drill-runner.js';
 import { backupRestore } from './backup-restore-drill.js';
+import { partitionStoreLeader } from './partition-drill.js';
+import { replaceStoreMember } from './replace-member-drill.js';
 import { damageWalTail } from './wal-damage.js';
 import { observed } from './verdicts.js';
 
@@ -119,7 +120,7 @@ const pauseStoreLeader: DrillDefinition = {
     // A value acknowledged now must be what the old leader answers, if it answers a linearizable read at all.
     const marker = `drill/marker/${ctx.plan.seed}-${Date.now()}`;
     await ctx.store.put(marker, enc.encode('fresh'));
-    const direct = new WsStoreClient({ endpoints: [ctx.cluster.storeEndpoint(id)], attemptTimeoutMs: 1000, requestTimeoutMs: 2000 });
+    const direct = ctx.cluster.storeClient({ endpoints: [ctx.cluster.storeEndpoint(id)], requestTimeoutMs: 2000 });
     try {
       const r = await direct.range(marker);
       const got = r.kvs[0] ? dec.decode(r.kvs[0].value) : null;
@@ -192,20 +193,15 @@ function killComponent(pattern: RegExp, what: string): DrillDefinition {
   };
 }
 
-const notYet = (what: string): DrillDefinition => ({
-  summary: what,
-  inject: () => Promise.reject(new Error(`${what}: not implemented yet`)),
-});
-
 export const DRILLS: Readonly<Record<DrillName, DrillDefinition>> = {
   'kill-store-leader': killStoreLeader,
   'kill-store-follower': killStoreFollower,
   'kill-store-majority': killStoreMajority,
   'pause-store-leader': pauseStoreLeader,
-  'partition-store-leader': notYet('cut the store leader off its peers and clients through the fault proxy'),
+  'partition-store-leader': partitionStoreLeader,
   'restart-all-store': restartAllStore,
   'torn-wal': tornWal,
-  'replace-store-member': notYet('replace a store member through storectl member remove/add'),
+  'replace-store-member': replaceStoreMember,
   'backup-restore': backupRestore,
   'kill-apiserver': killComponent(/^apiserver(-\d+)?$/, 'the apiserver'),
   'kill-scheduler': killComponent(/^scheduler(-\d+)?$/, 'the scheduler'),

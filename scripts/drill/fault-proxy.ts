@@ -130,29 +130,31 @@ export class FaultProxy {
   }
 
   private serveAdmin(req: IncomingMessage, res: ServerResponse): void {
-    const url = new URL(req.url ?? '/', 'http://proxy');
-    const reply = (code: number, body: unknown): void => {
-      res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(`${JSON.stringify(body)}\n`);
-    };
     req.resume();
-    if (req.method === 'GET' && url.pathname === '/') return reply(200, this.describe());
-    if (req.method === 'GET' && url.pathname === '/healthz') return reply(200, { ok: true });
-    if (req.method === 'POST' && url.pathname === '/heal') {
+    const [code, body] = this.adminAnswer(req.method ?? 'GET', new URL(req.url ?? '/', 'http://proxy'));
+    res.writeHead(code, { 'content-type': 'application/json' });
+    res.end(`${JSON.stringify(body)}\n`);
+  }
+
+  /** The admin API: status code and JSON body for one request. */
+  private adminAnswer(method: string, url: URL): [number, unknown] {
+    if (method === 'GET' && url.pathname === '/') return [200, this.describe()];
+    if (method === 'GET' && url.pathname === '/healthz') return [200, { ok: true }];
+    if (method === 'POST' && url.pathname === '/heal') {
       this.heal();
-      return reply(200, this.describe());
+      return [200, this.describe()];
     }
-    if (req.method === 'POST' && url.pathname === '/partition') {
-      const replica = Number(url.searchParams.get('replica'));
-      if (!Number.isSafeInteger(replica)) return reply(400, { error: 'replica=N is required (a replica number)' });
+    if (method === 'POST' && url.pathname === '/partition') {
+      const replica = Number(url.searchParams.get('replica') ?? Number.NaN);
+      if (!Number.isSafeInteger(replica)) return [400, { error: 'replica=N is required (a replica number)' }];
       try {
         this.partition(replica);
       } catch (e) {
-        return reply(400, { error: (e as Error).message });
+        return [400, { error: (e as Error).message }];
       }
-      return reply(200, this.describe());
+      return [200, this.describe()];
     }
-    reply(404, { error: `no ${req.method} ${url.pathname}: GET /, GET /healthz, POST /partition?replica=N, POST /heal` });
+    return [404, { error: `no ${method} ${url.pathname}: GET /, GET /healthz, POST /partition?replica=N, POST /heal` }];
   }
 }
 
@@ -184,7 +186,12 @@ export async function main(argv: string[]): Promise<void> {
   try {
     ({ values } = parseArgs({
       args: argv,
-      options: { link: { type: 'string', multiple: true }, 'admin-port': { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, help: { type: 'boolean' } },
+      options: {
+        link: { type: 'string', multiple: true },
+        'admin-port': { type: 'string' },
+        host: { type: 'string', default: '127.0.0.1' },
+        help: { type: 'boolean' },
+      },
     }));
   } catch (e) {
     process.stderr.write(`picokube fault-proxy: ${(e as Error).message}\n${HELP}`);

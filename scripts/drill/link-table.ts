@@ -38,8 +38,12 @@ export function proxyPortCount(replicas: number): number {
 
 /** Deals `ports` (proxyPortCount of them, all distinct) out to the links of an N-replica cluster. */
 export function assignProxyPorts(replicas: number, ports: readonly number[]): FaultProxyPorts {
-  if (ports.length < proxyPortCount(replicas)) throw new Error(`the fault proxy of ${replicas} replicas needs ${proxyPortCount(replicas)} ports, got ${ports.length}`);
-  const next = ((i) => () => ports[i++] as number)(0);
+  if (ports.length < proxyPortCount(replicas))
+    throw new Error(`the fault proxy of ${replicas} replicas needs ${proxyPortCount(replicas)} ports, got ${ports.length}`);
+  const next = (
+    (i) => () =>
+      ports[i++] as number
+  )(0);
   const adminPort = next();
   const peers: Record<string, number> = {};
   for (let from = 1; from <= replicas; from++) for (let to = 1; to <= replicas; to++) if (from !== to) peers[`${from}>${to}`] = next();
@@ -50,7 +54,8 @@ export function assignProxyPorts(replicas: number, ports: readonly number[]): Fa
 /** True when `ports` has a link for every directed pair and every replica of an N-replica cluster. */
 export function proxyPortsFit(ports: FaultProxyPorts, replicas: number): boolean {
   if (ports.clients.length !== replicas) return false;
-  for (let from = 1; from <= replicas; from++) for (let to = 1; to <= replicas; to++) if (from !== to && ports.peers[`${from}>${to}`] === undefined) return false;
+  for (let from = 1; from <= replicas; from++)
+    for (let to = 1; to <= replicas; to++) if (from !== to && ports.peers[`${from}>${to}`] === undefined) return false;
   return true;
 }
 

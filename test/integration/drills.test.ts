@@ -44,7 +44,7 @@ function live(pids: PidFile): string[] {
 }
 
 /** The drills CI runs, each with a short workload around its fault. */
-const CI_DRILLS = ['kill-store-leader', 'pause-store-leader', 'torn-wal', 'backup-restore'];
+const CI_DRILLS = ['kill-store-leader', 'pause-store-leader', 'partition-store-leader', 'torn-wal', 'backup-restore'];
 
 t.test('fault drills against a detached cluster pass every verdict, and down leaves no process behind', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'picokube-drills-'));
