@@ -286,8 +286,12 @@ export class Replica {
         this.cfg.tickMs * this.cfg.electionTicks * 2,
       ).unref();
     } else if (cc.nodeId !== this.id) {
-      const m = this.members.get(cc.nodeId);
-      if (m?.peerAddress) this.cfg.transport.addPeer(cc.nodeId, m.peerAddress);
+      // The address this replica was started with wins over the one the change carries: the
+      // operator's --peers may route a link differently (through a fault proxy, say) than the
+      // address the member announced to everyone when it was added.
+      const flagged = this.cfg.initialMembers.find((f) => f.id === cc.nodeId)?.peerAddress;
+      const address = flagged || this.members.get(cc.nodeId)?.peerAddress;
+      if (address) this.cfg.transport.addPeer(cc.nodeId, address);
     }
     this.cfg.logger.info({ change: cc.type, member: cc.nodeId, voters: conf.voters, learners: conf.learners }, 'membership changed');
     if (cc.type === 'remove' && cc.nodeId === this.id) for (const f of this.removedListeners) f();
