@@ -76,7 +76,7 @@ export function apiResourceList(defs: readonly ResourceDef[], group: string, ver
   if (served.length === 0) return undefined;
   const resources: unknown[] = [];
   for (const d of served) {
-    const entry: Record<string, unknown> = { name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: VERBS };
+    const entry: Record<string, unknown> = { name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.virtual ? ['create'] : VERBS };
     if (d.shortNames.length > 0) entry.shortNames = d.shortNames;
     if (d.categories.length > 0) entry.categories = d.categories;
     resources.push(entry);
@@ -115,7 +115,7 @@ export function aggregatedDiscovery(defs: readonly ResourceDef[], core: boolean,
         responseKind: { group: d.group, version: d.version, kind: d.kind },
         scope: d.namespaced ? 'Namespaced' : 'Cluster',
         singularResource: d.singular,
-        verbs: VERBS,
+        verbs: d.virtual ? ['create'] : VERBS,
         ...(d.shortNames.length > 0 ? { shortNames: d.shortNames } : {}),
         ...(d.categories.length > 0 ? { categories: d.categories } : {}),
         subresources: subresourcesOf(d).map((sub) => {

@@ -146,6 +146,16 @@ export function unsupportedMediaType(contentType: string): ApiError {
   return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf${contentType ? ` (got ${contentType})` : ''}`);
 }
 
+/** kube's NewNotAcceptableError wording for an Accept header the server cannot satisfy. */
+export function notAcceptable(): ApiError {
+  return new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+}
+
+/** Node's HTTP parser refused the request before routing (headers too large, malformed request line): still a Status. */
+export function clientErrorStatus(code: number, message: string): ApiError {
+  return new ApiError(code, 'BadRequest', message);
+}
+
 export function patchTypeNotSupported(contentType: string): ApiError {
   return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType || 'none'})`);
 }

@@ -13,7 +13,14 @@ import { LeaderElector } from '../kube/leader-election/leader-elector.js';
 import { PromWorkQueueMetrics } from '../kube/workqueue/queue-metrics.js';
 import { RateLimitingQueue } from '../kube/workqueue/work-queue.js';
 import { ControllerManager } from './manager.js';
+import { nodeLifecycleControllerFactory, type NodeLifecycleOptions } from './node-lifecycle-controller.js';
+import { NODE_LIFECYCLE_FLAGS_HELP, nodeLifecycleFlagOptions, nodeLifecycleOptionsFromFlags } from './node-lifecycle-flags.js';
+import { LOCAL_PATH_DIR_DEFAULT } from './local-path-provisioner.js';
+import { persistentVolumeControllerFactory } from './persistentvolume-controller.js';
 import { controllerRegistry, enabledControllers, parseControllersFlag } from './registry.js';
+import { LOAD_BALANCER_IP_POOL_DEFAULT, LoadBalancerPool } from './load-balancer-pool.js';
+import { serviceLbControllerFactory } from './service-lb-controller.js';
+import { serviceAccountTokenFactoryFromFiles } from './serviceaccount-token-controller.js';
 
 const HELP = `picokube controller-manager: the workload controllers (kube-controller-manager)
 
@@ -26,7 +33,15 @@ ${CONNECTION_FLAGS_HELP}  --port N              /healthz, /readyz and /metrics p
   --kube-api-qps N      client-side request rate to the apiserver (default 300; kube's is 20,
                         sized for a shared production apiserver, far below what a local one takes)
   --kube-api-burst N    burst above that rate (default 600)
-  --log-level LEVEL     pino level (default info)
+  --local-path-dir DIR  where the local-path provisioner makes volume directories (default ${LOCAL_PATH_DIR_DEFAULT})
+  --service-account-private-key-file FILE
+                        PEM RSA key that signs ServiceAccount tokens; without it the
+                        serviceaccount-token controller does not run (as kube)
+  --root-ca-file FILE   PEM CA bundle put in token Secrets as ca.crt
+  --load-balancer-ip-pool LIST
+                        addresses the simulated load balancer gives LoadBalancer Services:
+                        IPs, first-last ranges, CIDRs (default ${LOAD_BALANCER_IP_POOL_DEFAULT})
+${NODE_LIFECYCLE_FLAGS_HELP}  --log-level LEVEL     pino level (default info)
   --help                this text
 `;
 
@@ -38,6 +53,11 @@ export interface ControllerManagerFlags {
   readonly controllers: string[];
   readonly qps: number;
   readonly burst: number;
+  readonly localPathDir: string;
+  readonly serviceAccountPrivateKeyFile?: string | undefined;
+  readonly rootCaFile?: string | undefined;
+  readonly nodeLifecycle: NodeLifecycleOptions;
+  readonly loadBalancerPool: LoadBalancerPool;
   readonly logLevel: string;
   readonly help: boolean;
 }
@@ -70,6 +90,11 @@ export function parseControllerManagerFlags(argv: readonly string[]): Controller
         controllers: { type: 'string', default: '*' },
         'kube-api-qps': { type: 'string', default: '300' },
         'kube-api-burst': { type: 'string', default: '600' },
+        'local-path-dir': { type: 'string', default: LOCAL_PATH_DIR_DEFAULT },
+        'service-account-private-key-file': { type: 'string' },
+        'root-ca-file': { type: 'string' },
+        'load-balancer-ip-pool': { type: 'string', default: LOAD_BALANCER_IP_POOL_DEFAULT },
+        ...nodeLifecycleFlagOptions,
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', default: false },
       },
@@ -81,6 +106,19 @@ export function parseControllerManagerFlags(argv: readonly string[]): Controller
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError('--port must be a port number');
   const le = String(values['leader-elect']).toLowerCase();
   if (le !== 'true' && le !== 'false') throw new FlagError('--leader-elect must be true or false');
+  if (String(values['local-path-dir']).trim() === '') throw new FlagError('--local-path-dir must not be empty');
+  let nodeLifecycle: NodeLifecycleOptions;
+  try {
+    nodeLifecycle = nodeLifecycleOptionsFromFlags(values);
+  } catch (err) {
+    throw new FlagError((err as Error).message);
+  }
+  let loadBalancerPool: LoadBalancerPool;
+  try {
+    loadBalancerPool = LoadBalancerPool.parse(String(values['load-balancer-ip-pool']));
+  } catch (err) {
+    throw new FlagError(`--load-balancer-ip-pool: ${(err as Error).message}`);
+  }
   let controllers: string[];
   try {
     controllers = enabledControllers(parseControllersFlag(String(values.controllers)));
@@ -95,6 +133,11 @@ export function parseControllerManagerFlags(argv: readonly string[]): Controller
     controllers,
     qps: positiveNumber(String(values['kube-api-qps']), '--kube-api-qps'),
     burst: positiveNumber(String(values['kube-api-burst']), '--kube-api-burst'),
+    localPathDir: String(values['local-path-dir']),
+    serviceAccountPrivateKeyFile: values['service-account-private-key-file'] as string | undefined,
+    rootCaFile: values['root-ca-file'] as string | undefined,
+    nodeLifecycle,
+    loadBalancerPool,
     logLevel: String(values['log-level']),
     help: values.help === true,
   };
@@ -134,6 +177,18 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   const logger: Logger = pino({ level: flags.logLevel, base: { component: 'controller-manager' } });
+  // kube runs the token controller only with a signing key.
+  let tokenFactory: ReturnType<typeof serviceAccountTokenFactoryFromFiles>;
+  try {
+    tokenFactory = serviceAccountTokenFactoryFromFiles(flags);
+  } catch (err) {
+    process.stderr.write(`picokube controller-manager: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const controllers = tokenFactory ? flags.controllers : flags.controllers.filter((n) => n !== 'serviceaccount-token');
+  if (!tokenFactory && flags.controllers.includes('serviceaccount-token')) {
+    logger.info('not starting serviceaccount-token: no --service-account-private-key-file');
+  }
   let client: RestClient;
   try {
     client = new RestClient(restClientOptionsFromFlags(flags, { userAgent: 'picokube-controller-manager', qps: flags.qps, burst: flags.burst }));
@@ -160,8 +215,14 @@ export async function main(argv: string[]): Promise<void> {
       client,
       informers,
       logger,
-      controllers: flags.controllers,
-      registry: controllerRegistry,
+      controllers,
+      registry: {
+        ...controllerRegistry,
+        nodelifecycle: nodeLifecycleControllerFactory(flags.nodeLifecycle),
+        'persistentvolume-binder': persistentVolumeControllerFactory({ localPathDir: flags.localPathDir }),
+        ...(tokenFactory ? { 'serviceaccount-token': tokenFactory } : {}),
+        service: serviceLbControllerFactory({ pool: flags.loadBalancerPool }),
+      },
       recorderFor: (component) => {
         let r = recorders.get(component);
         if (!r) {
@@ -173,7 +234,7 @@ export async function main(argv: string[]): Promise<void> {
       newQueue: (name) => new RateLimitingQueue<string>({ name, metrics: queueMetrics }),
       onSync,
     });
-    logger.info({ controllers: flags.controllers }, 'starting controllers; waiting for caches');
+    logger.info({ controllers }, 'starting controllers; waiting for caches');
     await manager.start();
     synced = true;
     logger.info('caches in sync; controllers running');

@@ -1,10 +1,21 @@
 import type { ControllerFactory } from './controller.js';
+import { clusterRoleAggregationControllerFactory } from './clusterrole-aggregation-controller.js';
 import { daemonSetControllerFactory } from './daemonset-controller.js';
 import { deploymentControllerFactory } from './deployment-controller.js';
+import { endpointsControllerFactory } from './endpoints-controller.js';
+import { endpointSliceControllerFactory } from './endpointslice-controller.js';
 import { garbageCollectorFactory } from './garbage-collector.js';
 import { jobControllerFactory } from './job-controller.js';
+import { namespaceControllerFactory } from './namespace-controller.js';
+import { nodeLifecycleControllerFactory } from './node-lifecycle-controller.js';
+import { defaultPersistentVolumeControllerFactory } from './persistentvolume-controller.js';
 import { replicaSetControllerFactory, replicationControllerFactory } from './replicaset-controller.js';
+import { resourceQuotaControllerFactory } from './resourcequota-controller.js';
+import { serviceLbControllerFactory } from './service-lb-controller.js';
+import { serviceAccountControllerFactory } from './serviceaccount-controller.js';
+import { unconfiguredServiceAccountTokenControllerFactory } from './serviceaccount-token-controller.js';
 import { statefulSetControllerFactory } from './statefulset-controller.js';
+import { taintEvictionControllerFactory } from './taint-eviction-controller.js';
 import { ttlAfterFinishedControllerFactory } from './ttl-after-finished-controller.js';
 
 /**
@@ -19,7 +30,21 @@ export const controllerRegistry: Readonly<Record<string, ControllerFactory>> = {
   statefulset: statefulSetControllerFactory,
   job: jobControllerFactory,
   'ttl-after-finished': ttlAfterFinishedControllerFactory,
+  endpoint: endpointsControllerFactory,
+  endpointslice: endpointSliceControllerFactory,
+  // Replaced in main.ts by the one with the --load-balancer-ip-pool.
+  service: serviceLbControllerFactory(),
+  serviceaccount: serviceAccountControllerFactory,
+  // Replaced by the configured one in main.ts when --service-account-private-key-file is given, left out otherwise.
+  'serviceaccount-token': unconfiguredServiceAccountTokenControllerFactory,
+  'persistentvolume-binder': defaultPersistentVolumeControllerFactory,
   garbagecollector: garbageCollectorFactory,
+  resourcequota: resourceQuotaControllerFactory,
+  'clusterrole-aggregation': clusterRoleAggregationControllerFactory,
+  // Replaced in main.ts by the one configured with the --node-* flags.
+  nodelifecycle: nodeLifecycleControllerFactory(),
+  'taint-eviction-controller': taintEvictionControllerFactory,
+  namespace: namespaceControllerFactory,
 };
 
 /** Controllers `*` does not turn on (kube keeps a few off by default); none here yet. */

@@ -1,5 +1,6 @@
 import { labelSelectorFromObject } from '../kube/labels/label-selector.js';
 import { isPlainObject, type KubeObject } from '../kube/object.js';
+import { parseQuantityNanos } from '../kube/quantity/quantity.js';
 
 /**
  * Which PersistentVolume a PersistentVolumeClaim binds to (kube's FindMatchingVolume in
@@ -36,35 +37,14 @@ export function storageClassOf(obj: KubeObject): string {
   return typeof name === 'string' ? name : '';
 }
 
-const QUANTITY = /^([+-]?)([0-9]*)(?:\.([0-9]*))?(?:([eE][+-]?[0-9]+)|(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E))?$/;
-const DECIMAL: Readonly<Record<string, number>> = { n: -9, u: -6, m: -3, k: 3, M: 6, G: 9, T: 12, P: 15, E: 18 };
-const BINARY: Readonly<Record<string, number>> = { Ki: 10, Mi: 20, Gi: 30, Ti: 40, Pi: 50, Ei: 60 };
+const NANOS_PER_UNIT = 1_000_000_000n;
 
 /** A storage quantity (`5Gi`, `500M`, `1e9`) in bytes, rounded up; undefined when it is not a quantity. */
 export function storageBytes(v: unknown): bigint | undefined {
-  const text = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
-  if (typeof text !== 'string' || text.length > 64) return undefined;
-  const m = QUANTITY.exec(text);
-  if (!m) return undefined;
-  const [, sign = '', whole = '', frac = '', exp = '', suffix = ''] = m;
-  if (whole === '' && frac === '') return undefined;
-  let exp10 = -frac.length;
-  let exp2 = 0;
-  if (exp !== '') {
-    const e = Number(exp.slice(1));
-    if (Math.abs(e) > 40) return undefined;
-    exp10 += e;
-  } else if (suffix !== '') {
-    exp2 = BINARY[suffix] ?? 0;
-    exp10 += DECIMAL[suffix] ?? 0;
-  }
-  let n = BigInt(`${whole || '0'}${frac}`) * 2n ** BigInt(exp2);
-  if (exp10 >= 0) n *= 10n ** BigInt(exp10);
-  else {
-    const den = 10n ** BigInt(-exp10);
-    n = n % den === 0n ? n / den : n / den + 1n;
-  }
-  return sign === '-' ? 0n : n;
+  const nanos = parseQuantityNanos(v);
+  if (nanos === undefined) return undefined;
+  if (nanos <= 0n) return 0n;
+  return (nanos + NANOS_PER_UNIT - 1n) / NANOS_PER_UNIT;
 }
 
 /** The claim's `spec.resources.requests.storage` in bytes (0 when absent or malformed). */

@@ -1,6 +1,7 @@
 import { isPlainObject, type KubeObject } from '../kube/object.js';
 import { isTerminalPhase, podSpecOf, podStatusOf, type RestartPolicy } from './pod-view.js';
 import type { ContainerRecord, RuntimePodState, TerminatedState } from './runtime/container-runtime.js';
+import { simulatedReadinessFails } from './runtime/simulated-runtime.js';
 import { rfc3339 } from './time-format.js';
 
 /**
@@ -11,7 +12,8 @@ import { rfc3339 } from './time-format.js';
  * flips takes `nowMs` as its lastTransitionTime.
  *
  * Readiness: a container is ready while it runs; readinessProbe, livenessProbe and startupProbe
- * are not run (picokube runs no probes), so `started` and `ready` follow `running`.
+ * are not run (picokube runs no probes), so `started` and `ready` follow `running`; the
+ * `picokube.io/simulated-ready: "false"` annotation plays a failing readiness probe (pod not Ready).
  */
 
 export interface PodStatusInput {
@@ -148,7 +150,9 @@ function agentConditions(
             reason: 'ContainersNotInitialized',
             message: `containers with incomplete status: [${initPending.join(' ')}]`,
           };
-  const unready = main.filter((c) => c.state.kind !== 'running').map((c) => c.name);
+  // A failing readiness probe, simulated: running containers that are not ready.
+  const probeFails = simulatedReadinessFails(pod.metadata.annotations ?? {});
+  const unready = main.filter((c) => probeFails || c.state.kind !== 'running').map((c) => c.name);
   const containersReady: Condition =
     unready.length === 0 && main.length > 0 ? { type: 'ContainersReady', status: 'True' } : { ...notReady(unready, phase), type: 'ContainersReady' };
   let ready: Condition = { ...containersReady, type: 'Ready' };

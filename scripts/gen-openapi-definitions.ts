@@ -35,7 +35,7 @@ const RAW_EXTENSION = 'io.k8s.apimachinery.pkg.runtime.RawExtension';
 const KINDS: readonly (readonly [string, string, string, string])[] = [
   ['V1Binding', '', 'v1', 'Binding'],
   ...['Namespace', 'Pod', 'Node', 'Service', 'Endpoints', 'ConfigMap', 'Secret', 'ServiceAccount']
-    .concat(['ReplicationController', 'PersistentVolume', 'PersistentVolumeClaim'])
+    .concat(['ReplicationController', 'PersistentVolume', 'PersistentVolumeClaim', 'LimitRange', 'ResourceQuota'])
     .flatMap((k) => [[`V1${k}`, '', 'v1', k] as const, [`V1${k}List`, '', 'v1', `${k}List`] as const]),
   ['CoreV1Event', '', 'v1', 'Event'],
   ['CoreV1EventList', '', 'v1', 'EventList'],
@@ -55,6 +55,13 @@ const KINDS: readonly (readonly [string, string, string, string])[] = [
   ['V1EndpointSliceList', 'discovery.k8s.io', 'v1', 'EndpointSliceList'],
   ['V1StorageClass', 'storage.k8s.io', 'v1', 'StorageClass'],
   ['V1StorageClassList', 'storage.k8s.io', 'v1', 'StorageClassList'],
+  ...['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].flatMap((k) => [
+    [`V1${k}`, 'rbac.authorization.k8s.io', 'v1', k] as const,
+    [`V1${k}List`, 'rbac.authorization.k8s.io', 'v1', `${k}List`] as const,
+  ]),
+  ...['SelfSubjectAccessReview', 'SubjectAccessReview', 'LocalSubjectAccessReview', 'SelfSubjectRulesReview'].map(
+    (k) => [`V1${k}`, 'authorization.k8s.io', 'v1', k] as const,
+  ),
   ['V1Status', '', 'v1', 'Status'],
 ];
 
@@ -64,6 +71,7 @@ const EXTRA_ROOTS = ['V1DeleteOptions', 'V1WatchEvent', 'V1APIResourceList'];
 /** Which upstream package each non-core type lives in (client-node drops the group from most names). */
 const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   [META]: ['APIResource', 'APIResourceList', 'Condition', 'DeleteOptions', 'LabelSelector', 'LabelSelectorRequirement', 'ListMeta'].concat([
+    'FieldSelectorRequirement',
     'ManagedFieldsEntry',
     'ObjectMeta',
     'OwnerReference',
@@ -95,6 +103,12 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
     'ForZone',
   ],
   'io.k8s.api.storage.v1': ['StorageClass', 'StorageClassList'],
+  'io.k8s.api.rbac.v1': ['AggregationRule', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBindingList', 'ClusterRoleList', 'PolicyRule']
+    .concat(['Role', 'RoleBinding', 'RoleBindingList', 'RoleList', 'RoleRef']),
+  'io.k8s.api.authorization.v1': ['FieldSelectorAttributes', 'LabelSelectorAttributes', 'LocalSubjectAccessReview', 'NonResourceAttributes']
+    .concat(['NonResourceRule', 'ResourceAttributes', 'ResourceRule', 'SelfSubjectAccessReview', 'SelfSubjectAccessReviewSpec'])
+    .concat(['SelfSubjectRulesReview', 'SelfSubjectRulesReviewSpec', 'SubjectAccessReview', 'SubjectAccessReviewSpec'])
+    .concat(['SubjectAccessReviewStatus', 'SubjectRulesReviewStatus']),
 };
 
 /** client-node prefixes a type with its group where two groups share a name (CoreV1Event, DiscoveryV1EndpointPort). */
@@ -102,6 +116,7 @@ const PREFIXED_PACKAGES: Readonly<Record<string, string>> = {
   CoreV1: 'io.k8s.api.core.v1',
   DiscoveryV1: 'io.k8s.api.discovery.v1',
   EventsV1: 'io.k8s.api.events.v1',
+  RbacV1: 'io.k8s.api.rbac.v1',
 };
 
 /** Fields whose string values are resource.Quantity (a ResourceList's values, or a single quantity). */

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WsStoreClient } from '../raft/client/ws-store-client.js';
+import { loadSecret } from '../raft/transport/secret.js';
 import type { StoreStatus } from '../raft/client/store-client.js';
 import type { Compare, KeyValue, TxnOp } from '../raft/kv/types.js';
 import { restoreSnapshotFile, readSnapshotFile, writeSnapshotFile } from './store-snapshot-file.js';
@@ -8,7 +9,7 @@ import { parseTxnScript } from './txn-script.js';
 
 const HELP = `picokube storectl: the store's command-line client (like etcdctl)
 
-usage: picokube storectl [--endpoints HOST:PORT,...] [-w simple|json|table] COMMAND
+usage: picokube storectl [--endpoints HOST:PORT,...] [--secret-file FILE] [-w simple|json|table] COMMAND
 
   put KEY VALUE [--lease ID]
   get KEY [--prefix] [--rev N] [--limit N] [--keys-only] [--count-only] [--serializable]
@@ -25,6 +26,8 @@ usage: picokube storectl [--endpoints HOST:PORT,...] [-w simple|json|table] COMM
   snapshot save FILE | snapshot restore FILE --data-dir DIR --peers 1=HOST:PORT,...
 
 endpoints default to $PICOKUBE_STORE_ENDPOINTS or 127.0.0.1:2379
+--secret-file (default $PICOKUBE_STORE_SECRET_FILE): the cluster secret, for replicas run with
+--client-auth secret (picokube up runs them so; its secret is <dir>/store-secret)
 `;
 
 const dec = new TextDecoder();
@@ -65,6 +68,7 @@ async function command(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       endpoints: { type: 'string' },
+      'secret-file': { type: 'string' },
       w: { type: 'string', short: 'w', default: 'simple' },
       prefix: { type: 'boolean', default: false },
       rev: { type: 'string' },
@@ -100,7 +104,15 @@ async function command(argv: string[]): Promise<number> {
     }
   }
   const endpoints = (values.endpoints ?? process.env.PICOKUBE_STORE_ENDPOINTS ?? '127.0.0.1:2379').split(',').filter(Boolean);
-  const client = new WsStoreClient({ endpoints, requestTimeoutMs: 15_000 });
+  const secretFile = values['secret-file'] ?? process.env.PICOKUBE_STORE_SECRET_FILE;
+  let secret: Uint8Array | undefined;
+  try {
+    secret = secretFile ? loadSecret({ file: secretFile }) : undefined;
+  } catch (e) {
+    io.err(`Error: ${(e as Error).message}\n`);
+    return 1;
+  }
+  const client = new WsStoreClient({ endpoints, requestTimeoutMs: 15_000, ...(secret ? { secret } : {}) });
   const json = values.w === 'json';
   const out = (o: unknown, text: () => string): void => {
     io.out(json ? `${JSON.stringify(o, jsonBytes)}\n` : text());

@@ -1,7 +1,7 @@
 import type { KubeObject } from '../../kube/object.js';
 import { formatQuantity, isByteResource } from '../../kube/quota/quantity-format.js';
 import { list, rec } from '../registry/kinds/json.js';
-import { parseQuantityNanos } from '../registry/kinds/quantity.js';
+import { parseQuantityNanos } from '../../kube/quantity/quantity.js';
 import { forbidden } from '../status.js';
 import type { AdmissionPlugin, AdmissionRequest } from './admission-types.js';
 

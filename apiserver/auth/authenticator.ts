@@ -4,7 +4,11 @@ import type { UserInfo } from './user-info.js';
 /** What an authenticator may look at: the headers and, over TLS, the verified client certificate chain. */
 export interface AuthenticationRequest {
   readonly headers: IncomingHttpHeaders;
-  /** The client certificate's subject and issuer as node's TLSSocket reports them, when one was presented and verified. */
+  /**
+   * The client certificate's subject (as node's TLSSocket reports it) and DER bytes, when one was
+   * presented. Not yet verified: the TLS listener accepts any, and the x509 authenticator checks
+   * it against the client CA (so that a foreign certificate is a 401, not a failed handshake).
+   */
   readonly clientCertificate?: { readonly subject: Readonly<Record<string, string | readonly string[]>>; readonly raw: Buffer } | undefined;
 }
 

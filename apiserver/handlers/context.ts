@@ -1,4 +1,6 @@
 import type { Logger } from 'pino';
+import type { AdmissionChain } from '../admission/chain.js';
+import type { Authorizer } from '../authz/authorizer.js';
 import type { SchemaDefinitions } from '../../kube/schema/types.js';
 import type { ResourceRegistry } from '../registry/registry.js';
 import type { ObjectStore } from '../storage/object-store.js';
@@ -20,4 +22,8 @@ export interface ApiContext {
   readonly protobuf: ProtobufDecoder | undefined;
   /** How long a watch stays open without `timeoutSeconds`: this, randomized up to twice it (kube: --min-request-timeout 1800 s). */
   readonly watchTimeoutSecondsMax: number;
+  /** The admission plugins every write passes (admission/chain.ts); absent: none. */
+  readonly admission?: AdmissionChain;
+  /** Who may do what (authz/); absent: everyone everything (no `--authorization-mode`), and no check runs. */
+  readonly authorizer?: Authorizer;
 }

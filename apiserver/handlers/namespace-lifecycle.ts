@@ -1,3 +1,4 @@
+import { SYSTEM_NAMESPACES } from '../bootstrap.js';
 import type { ResourceDef } from '../registry/types.js';
 import { forbidden, notFound } from '../status.js';
 import type { ApiContext } from './context.js';
@@ -14,4 +15,12 @@ export async function checkNamespaceAccepts(ctx: ApiContext, def: ResourceDef, n
   if (ns.metadata.deletionTimestamp !== undefined || (ns.status as { phase?: string } | undefined)?.phase === 'Terminating') {
     throw forbidden(def, name, `unable to create new content in namespace ${namespace} because it is being terminated`);
   }
+}
+
+/**
+ * kube's NamespaceLifecycle admission on DELETE: the namespaces the apiserver makes at start
+ * (default, kube-system, kube-public, kube-node-lease) cannot be deleted, whoever asks.
+ */
+export function checkNamespaceDeletable(def: ResourceDef, name: string): void {
+  if (def.group === '' && def.kind === 'Namespace' && SYSTEM_NAMESPACES.includes(name)) throw forbidden(def, name, 'this namespace may not be deleted');
 }

@@ -1,10 +1,13 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject } from '../../kube/object.js';
+import { admitWrite, validateWrite } from '../admission/chain.js';
+import { requestUser, type UserInfo } from '../auth/user-info.js';
 import type { ResourceDef } from '../registry/types.js';
 import { ApiError } from '../status.js';
 import { checkPreconditions, type DeleteOptions, parseDeleteOptions, planDelete } from '../strategy/deletion.js';
 import { decodeOptionalBody } from './body.js';
 import type { ApiContext } from './context.js';
+import { checkNamespaceDeletable } from './namespace-lifecycle.js';
 import { negotiate } from './negotiate.js';
 import { type Query, queryBool, queryDryRun, queryInt, queryString } from './query.js';
 import type { RequestInfo } from './request-info.js';
@@ -21,7 +24,7 @@ export async function handleDelete(ctx: ApiContext, def: ResourceDef, info: Requ
   const q = req.query as Query;
   const opts = deleteOptionsOf(ctx, req, q);
   const dryRun = queryDryRun(q);
-  const result = await deleteOne(ctx, def, info.namespace, info.name ?? '', opts, dryRun);
+  const result = await deleteOne(ctx, def, info.namespace, info.name ?? '', opts, dryRun, requestUser(req));
   // kube answers 200 whether the object went at once or was only marked (graceful, finalizers).
   // An object that went is answered with a Success Status, except for the kinds whose kube
   // registry sets ReturnDeletedObject; a marked one is answered as it now is.
@@ -46,7 +49,7 @@ export async function handleDeleteCollection(ctx: ApiContext, def: ResourceDef, 
   const deleted: KubeObject[] = [];
   for (const obj of list.items) {
     try {
-      const r = await deleteOne(ctx, def, obj.metadata.namespace, obj.metadata.name ?? '', opts, dryRun);
+      const r = await deleteOne(ctx, def, obj.metadata.namespace, obj.metadata.name ?? '', opts, dryRun, requestUser(req));
       deleted.push(r.object);
     } catch (err) {
       // Gone meanwhile: someone else deleted it, which is what we wanted.
@@ -66,7 +69,10 @@ function deleteOptionsOf(ctx: ApiContext, req: FastifyRequest, q: Query): Delete
   });
 }
 
-/** Deletes or marks one object, retrying when it changed between the read and the txn. */
+/**
+ * Deletes or marks one object, retrying when it changed between the read and the txn. With
+ * `user`, the admission chain sees the DELETE first (NodeRestriction: a node deletes only its pods).
+ */
 export async function deleteOne(
   ctx: ApiContext,
   def: ResourceDef,
@@ -74,9 +80,16 @@ export async function deleteOne(
   name: string,
   opts: DeleteOptions,
   dryRun: boolean,
+  user?: UserInfo,
 ): Promise<{ object: KubeObject; deleted: boolean }> {
+  checkNamespaceDeletable(def, name);
   for (let attempt = 1; ; attempt++) {
     const current = await ctx.objects.get(def, namespace, name);
+    if (user) {
+      const attributes = { operation: 'DELETE', def, namespace, name, object: undefined, oldObject: current, user, dryRun } as const;
+      await admitWrite(ctx, attributes);
+      await validateWrite(ctx, attributes);
+    }
     checkPreconditions(def, current, opts);
     const plan = planDelete(def, current, opts, ctx.nowMs());
     try {

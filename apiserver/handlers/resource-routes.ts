@@ -7,10 +7,11 @@ import {
   apiResourceList,
   apiVersions,
 } from '../discovery.js';
+import { authorizeNonResourceRequest, authorizeResourceRequest } from '../authz/request-authorization.js';
 import type { ResourceDef } from '../registry/types.js';
-import { methodNotAllowed, notFound, routeNotFound } from '../status.js';
+import { methodNotAllowed, notAcceptable, notFound, routeNotFound } from '../status.js';
 import type { ApiContext } from './context.js';
-import { wantsAggregatedDiscovery } from './negotiate.js';
+import { isAcceptable, wantsAggregatedDiscovery } from './negotiate.js';
 import { type Query, queryBool } from './query.js';
 import { handleGet, handleList } from './read.js';
 import { handleDelete, handleDeleteCollection } from './remove.js';
@@ -35,10 +36,19 @@ export function registerResourceRoutes(app: FastifyInstance, ctx: ApiContext): v
     const pathname = decodeURIComponent(qIndex < 0 ? url : url.slice(0, qIndex));
     const parsed = parseRequestPath(req.method, pathname, queryBool(req.query as Query, 'watch'));
     if (!parsed) throw routeNotFound();
-    if ('discovery' in parsed) return serveDiscovery(ctx, parsed, req, reply);
+    if ('discovery' in parsed) {
+      await authorizeNonResourceRequest(ctx.authorizer, req);
+      return serveDiscovery(ctx, parsed, req, reply);
+    }
     (req as RoutedRequest).info = parsed;
+    if (parsed.subresource !== 'log' && !isAcceptable(req.headers.accept)) throw notAcceptable();
+    // Authorized before the kind is looked up, as kube does: a user who may not list a resource learns nothing of whether it exists.
+    await authorizeResourceRequest(ctx.authorizer, req, parsed);
     const def = ctx.registry.byResource(parsed.group, parsed.version, parsed.resource);
     if (!def) throw routeNotFound();
+    if (def.virtual && (parsed.verb !== 'create' || parsed.subresource !== undefined)) {
+      throw methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} ${def.plural})`);
+    }
     if (parsed.subresource !== undefined) return handleSubresource(ctx, def, parsed, req, reply);
     return dispatch(ctx, def, parsed, req, reply);
   };

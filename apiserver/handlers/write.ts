@@ -1,13 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject } from '../../kube/object.js';
 import type { ResourceDef } from '../registry/types.js';
+import { admitWrite, validateWrite } from '../admission/chain.js';
+import { requestUser } from '../auth/user-info.js';
 import { ApiError, alreadyExists, conflict, invalidPatch, MODIFIED_CONFLICT } from '../status.js';
 import { goJson, goQuote, goSprint } from '../strategy/go-format.js';
 import { checkFields } from '../strategy/field-validation.js';
 import { checkBodyIdentity, prepareCreate, prepareUpdate, readyToVanish, sameObject, type UpdateTarget } from '../strategy/object-lifecycle.js';
 import { decodeObjectBody, decodePatchBody, type PatchType, patchTypeOf } from './body.js';
 import type { ApiContext } from './context.js';
-import { checkNamespaceAccepts } from './namespace-lifecycle.js';
 import { negotiate } from './negotiate.js';
 import { applyPatch } from './patch.js';
 import { type Query, queryDryRun, queryFieldValidation } from './query.js';
@@ -29,16 +30,23 @@ export async function handleCreate(ctx: ApiContext, def: ResourceDef, info: Requ
   const body = decodeObjectBody(req.headers['content-type'], req.body, ctx.protobuf);
   const identified = checkBodyIdentity(def, body, info.namespace, undefined);
   const { object, warnings } = checkFields(def, identified, queryFieldValidation(q), ctx.definitions);
-  if (def.namespaced) await checkNamespaceAccepts(ctx, def, object.metadata.namespace ?? '', object.metadata.name ?? object.metadata.generateName ?? '');
+  // A review (SubjectAccessReview…) is answered, not stored.
+  if (def.virtual) return sendObject(reply, def, await def.virtual(ctx, object, requestUser(req)), 201, negotiate(req.headers.accept), ctx.nowMs());
+  // Admission (admission/chain.ts): the mutating phase before the strategy, the validating phase after it.
+  const user = requestUser(req);
+  const writeName = object.metadata.name ?? object.metadata.generateName ?? '';
+  const base = { operation: 'CREATE', def, namespace: object.metadata.namespace ?? info.namespace, oldObject: undefined, user, dryRun } as const;
+  const admitted = (await admitWrite(ctx, { ...base, name: writeName, object })) ?? object;
   addWarnings(reply, warnings);
-  const generated = !object.metadata.name && !!object.metadata.generateName;
+  const generated = !admitted.metadata.name && !!admitted.metadata.generateName;
   for (let attempt = 1; ; attempt++) {
-    const obj = prepareCreate(def, structuredClone(object), {
+    const obj = prepareCreate(def, structuredClone(admitted), {
       namespace: info.namespace,
       uid: ctx.newUid(),
       now: rfc3339Now(ctx),
       nameSuffix: generated ? ctx.nameSuffix() : '',
     });
+    await validateWrite(ctx, { ...base, name: obj.metadata.name ?? '', object: obj });
     if (dryRun) {
       const existing = await ctx.objects.find(def, obj.metadata.namespace, obj.metadata.name ?? '');
       if (existing) throw alreadyExists(def, obj.metadata.name ?? '');
@@ -69,7 +77,10 @@ export async function handleUpdate(ctx: ApiContext, def: ResourceDef, info: Requ
     throw conflict(def, name, MODIFIED_CONFLICT);
   }
   const expected = Number(sentVersion || current.metadata.resourceVersion);
-  const next = prepareUpdate(def, object, current, target);
+  const base = { operation: 'UPDATE', def, namespace: info.namespace, name, subresource: target === 'status' ? 'status' : '', oldObject: current, user: requestUser(req), dryRun } as const;
+  const admitted = (await admitWrite(ctx, { ...base, object })) ?? object;
+  const next = prepareUpdate(def, admitted, current, target);
+  await validateWrite(ctx, { ...base, object: next });
   return commitUpdate(ctx, def, info, req, reply, current, next, expected, dryRun);
 }
 
@@ -88,8 +99,10 @@ export async function handlePatch(ctx: ApiContext, def: ResourceDef, info: Reque
       identified.metadata.name = name;
       const { object, warnings } = checkFields(def, identified, mode, ctx.definitions);
       addWarnings(reply, warnings);
-      if (def.namespaced) await checkNamespaceAccepts(ctx, def, info.namespace ?? '', name);
-      const obj = prepareCreate(def, object, { namespace: info.namespace, uid: ctx.newUid(), now: rfc3339Now(ctx), nameSuffix: ctx.nameSuffix() });
+      const base = { operation: 'CREATE', def, namespace: info.namespace, name, oldObject: undefined, user: requestUser(req), dryRun } as const;
+      const admitted = (await admitWrite(ctx, { ...base, object })) ?? object;
+      const obj = prepareCreate(def, admitted, { namespace: info.namespace, uid: ctx.newUid(), now: rfc3339Now(ctx), nameSuffix: ctx.nameSuffix() });
+      await validateWrite(ctx, { ...base, object: obj });
       const created = dryRun ? obj : await ctx.objects.create(def, obj);
       return sendObject(reply, def, created, 201, negotiate(req.headers.accept), ctx.nowMs());
     }
@@ -113,9 +126,12 @@ export async function handlePatch(ctx: ApiContext, def: ResourceDef, info: Reque
     const identified = checkBodyIdentity(def, patched, info.namespace, info.name);
     const decodeError = patchType === 'apply' ? undefined : (detail: string) => invalidPatch(goQuote(patchedValue(patchType, patch, patched)), detail);
     const { object, warnings } = checkFields(def, identified, mode, ctx.definitions, decodeError);
-    const next = prepareUpdate(def, object, current, target);
+    const base = { operation: 'UPDATE', def, namespace: info.namespace, name, subresource: target === 'status' ? 'status' : '', oldObject: current, user: requestUser(req), dryRun } as const;
+    const admitted = (await admitWrite(ctx, { ...base, object })) ?? object;
+    const next = prepareUpdate(def, admitted, current, target);
     // A no-op against a cached copy proves nothing about the current object.
     if (fromCache && sameObject({ ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion ?? '' } }, current)) continue;
+    await validateWrite(ctx, { ...base, object: next });
     // Before the answer goes out: headers set after send are lost. A retry sets them again.
     addWarnings(reply, warnings);
     try {

@@ -1,5 +1,7 @@
 import type { KubeObject } from '../../kube/object.js';
 import type { CauseReason } from '../../kube/validation/field-errors.js';
+import type { UserInfo } from '../auth/user-info.js';
+import type { ApiContext } from '../handlers/context.js';
 
 /**
  * One entry of the resource registry: everything the generic handlers need to serve a kind.
@@ -60,6 +62,19 @@ export interface ResourceDef {
   readonly validate?: (obj: KubeObject, old: KubeObject | undefined) => FieldCause[];
   /** For kinds with the `scale` subresource: where the replica counts and selector live. */
   readonly scale?: ScaleAccess;
+  /**
+   * Objects of this kind expire: each write attaches the key to a store lease, so the store
+   * deletes it (watchers see DELETED) this many seconds after its last write, plus at most the
+   * lease-reuse window (storage/object-leases.ts). The apiserver's --event-ttl overrides the
+   * value for every kind that has one (only Events do, as in kube).
+   */
+  readonly ttlSeconds?: number;
+  /**
+   * A kind that is asked, never stored (SubjectAccessReview and friends): a create is answered
+   * with what this returns (201), after the body is decoded and field-checked; nothing is written,
+   * no watch cache is kept, and every other verb is 405.
+   */
+  readonly virtual?: (ctx: ApiContext, obj: KubeObject, user: UserInfo) => Promise<KubeObject>;
 }
 
 export type Subresource = 'status' | 'scale' | 'binding' | 'eviction' | 'log';

@@ -1,9 +1,12 @@
 import type { KubeObject } from '../../kube/object.js';
 import type { StoreClient } from '../../raft/client/store-client.js';
 import { prefixEnd, StoreError } from '../../raft/client/store-client.js';
+import type { Compare, KeyValue, TxnOp, TxnResult } from '../../raft/kv/types.js';
+import { CLAIM_ATTEMPTS_MAX, NO_RESERVATIONS, type ObjectAllocator, type Reservations } from '../allocators/reservations.js';
 import type { ResourceDef } from '../registry/types.js';
-import { ApiError, alreadyExists, conflict, expired, MODIFIED_CONFLICT, notFound } from '../status.js';
+import { ApiError, alreadyExists, conflict, expired, internalError, MODIFIED_CONFLICT, notFound } from '../status.js';
 import { type ContinueToken, decodeContinue, encodeContinue } from './continue-token.js';
+import type { LeaseOption, ObjectLeases } from './object-leases.js';
 import { decodeObject, encodeObject } from './object-codec.js';
 import { objectKey, resourcePrefix } from './keys.js';
 
@@ -13,6 +16,9 @@ import { objectKey, resourcePrefix } from './keys.js';
  * precondition, so concurrent writers can never lose each other's changes:
  * create needs `createRevision == 0` (else 409 AlreadyExists), update and delete need
  * `modRevision == <the resourceVersion they read>` (else 409 Conflict).
+ *
+ * Kinds with an allocator (apiserver/allocators/: a Service's cluster IP and node ports) also
+ * claim and release their reservation keys in that same txn.
  */
 
 export interface ListOptions {
@@ -40,9 +46,25 @@ const FILTERED_PAGE_BATCH_MIN = 100;
 
 export class ObjectStore {
   readonly store: StoreClient;
+  /** By `group/plural`. */
+  private readonly allocators: ReadonlyMap<string, ObjectAllocator>;
 
-  constructor(store: StoreClient) {
+  /** Leases for kinds that expire (ResourceDef.ttlSeconds: Events); absent, nothing expires. */
+  private readonly leases: ObjectLeases | undefined;
+
+  constructor(store: StoreClient, allocators: ReadonlyMap<string, ObjectAllocator> = new Map(), leases?: ObjectLeases) {
     this.store = store;
+    this.allocators = allocators;
+    this.leases = leases;
+  }
+
+  /** A put of an object of `def`, attached to the lease its kind's TTL needs (none for most kinds). */
+  private writeWithLease<T>(def: ResourceDef, put: (lease: LeaseOption) => Promise<T>): Promise<T> {
+    return this.leases ? this.leases.write(def, put) : put({});
+  }
+
+  private allocatorFor(def: ResourceDef): ObjectAllocator | undefined {
+    return this.allocators.get(`${def.group}/${def.plural}`);
   }
 
   key(def: ResourceDef, namespace: string | undefined, name: string): string {
@@ -65,13 +87,25 @@ export class ObjectStore {
   /** Writes a new object; 409 AlreadyExists if the name is taken. Returns it with its resourceVersion. */
   async create(def: ResourceDef, obj: KubeObject): Promise<KubeObject> {
     const key = this.key(def, obj.metadata.namespace, obj.metadata.name ?? '');
-    const result = await this.store.txn({
-      compare: [{ key, target: 'createRevision', result: '=', operand: 0 }],
-      success: [{ t: 'put', key, value: encodeObject(obj) }],
-      failure: [],
-    });
-    if (!result.succeeded) throw alreadyExists(def, obj.metadata.name ?? '');
-    return withVersion(obj, result.revision);
+    const allocator = this.allocatorFor(def);
+    for (let attempt = 1; ; attempt++) {
+      const candidate = allocator ? structuredClone(obj) : obj;
+      const reservations = allocator ? await allocator.forCreate(candidate) : NO_RESERVATIONS;
+      const result = await this.writeWithLease(def, (lease) =>
+        this.store.txn(
+          withReservations(
+            { key, target: 'createRevision', result: '=', operand: 0 },
+            { t: 'put', key, value: encodeObject(candidate), ...lease },
+            key,
+            reservations,
+          ),
+        ),
+      );
+      if (result.succeeded) return withVersion(candidate, result.revision);
+      if (!claimLost(result, (kv) => kv === undefined)) throw alreadyExists(def, obj.metadata.name ?? '');
+      if (attempt >= CLAIM_ATTEMPTS_MAX)
+        throw internalError(`failed to allocate for ${def.plural} "${obj.metadata.name ?? ''}": too many conflicting allocations`);
+    }
   }
 
   /**
@@ -81,27 +115,50 @@ export class ObjectStore {
   async update(def: ResourceDef, obj: KubeObject, expectedRevision: number): Promise<KubeObject> {
     const name = obj.metadata.name ?? '';
     const key = this.key(def, obj.metadata.namespace, name);
-    const result = await this.store.txn({
-      compare: [{ key, target: 'modRevision', result: '=', operand: expectedRevision }],
-      success: [{ t: 'put', key, value: encodeObject(obj) }],
-      failure: [{ t: 'range', key }],
-    });
-    if (!result.succeeded) {
-      const current = result.results[0];
-      if (current?.t === 'range' && current.kvs.length === 0) throw notFound(def, name);
-      throw conflict(def, name, MODIFIED_CONFLICT);
+    const allocator = this.allocatorFor(def);
+    for (let attempt = 1; ; attempt++) {
+      let candidate = obj;
+      let reservations = NO_RESERVATIONS;
+      if (allocator) {
+        const old = await this.atRevision(def, obj.metadata.namespace, name, expectedRevision);
+        candidate = structuredClone(obj);
+        reservations = await allocator.forUpdate(candidate, old);
+      }
+      const result = await this.writeWithLease(def, (lease) =>
+        this.store.txn(
+          withReservations(
+            { key, target: 'modRevision', result: '=', operand: expectedRevision },
+            { t: 'put', key, value: encodeObject(candidate), ...lease },
+            key,
+            reservations,
+          ),
+        ),
+      );
+      if (result.succeeded) return withVersion(candidate, result.revision);
+      if (!claimLost(result, (kv) => kv?.modRevision === expectedRevision)) {
+        const current = result.results[0];
+        if (current?.t === 'range' && current.kvs.length === 0) throw notFound(def, name);
+        throw conflict(def, name, MODIFIED_CONFLICT);
+      }
+      if (attempt >= CLAIM_ATTEMPTS_MAX) throw internalError(`failed to allocate for ${def.plural} "${name}": too many conflicting allocations`);
     }
-    return withVersion(obj, result.revision);
+  }
+
+  /** The object as stored at `expectedRevision`: 404 if gone, 409 if it changed since (what the write's txn would find). */
+  private async atRevision(def: ResourceDef, namespace: string | undefined, name: string, expectedRevision: number): Promise<KubeObject> {
+    const old = await this.get(def, namespace, name);
+    if (Number(old.metadata.resourceVersion) !== expectedRevision) throw conflict(def, name, MODIFIED_CONFLICT);
+    return old;
   }
 
   /** Deletes the object if it is still at `expectedRevision`; returns the delete's revision. */
   async delete(def: ResourceDef, namespace: string | undefined, name: string, expectedRevision: number): Promise<number> {
     const key = this.key(def, namespace, name);
-    const result = await this.store.txn({
-      compare: [{ key, target: 'modRevision', result: '=', operand: expectedRevision }],
-      success: [{ t: 'delete', key }],
-      failure: [{ t: 'range', key }],
-    });
+    const allocator = this.allocatorFor(def);
+    const reservations = allocator ? allocator.forDelete(await this.atRevision(def, namespace, name, expectedRevision)) : NO_RESERVATIONS;
+    const result = await this.store.txn(
+      withReservations({ key, target: 'modRevision', result: '=', operand: expectedRevision }, { t: 'delete', key }, key, reservations),
+    );
     if (!result.succeeded) {
       const current = result.results[0];
       if (current?.t === 'range' && current.kvs.length === 0) throw notFound(def, name);
@@ -193,6 +250,34 @@ const REVISION_PROBE_KEY = '/registry/\u0000revision-probe';
 
 const CONTINUE_EXPIRED =
   'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+/**
+ * One write's txn: the object's precondition and write, plus each claim (must be absent; put) and
+ * release (delete). On failure it reads the object's key, then every claimed key, so the caller
+ * can tell a lost claim (retry with other values) from a precondition that failed.
+ */
+function withReservations(precondition: Compare, write: TxnOp, key: string, r: Reservations): { compare: Compare[]; success: TxnOp[]; failure: TxnOp[] } {
+  const encoder = new TextEncoder();
+  return {
+    compare: [precondition, ...r.claim.map((c): Compare => ({ key: c.key, target: 'createRevision', result: '=', operand: 0 }))],
+    success: [
+      write,
+      ...r.claim.map((c): TxnOp => ({ t: 'put', key: c.key, value: encoder.encode(c.value) })),
+      ...r.release.map((k): TxnOp => ({ t: 'delete', key: k })),
+    ],
+    failure: [{ t: 'range', key }, ...r.claim.map((c): TxnOp => ({ t: 'range', key: c.key, keysOnly: true }))],
+  };
+}
+
+/**
+ * Whether a failed txn of `withReservations` failed only because a claimed key exists: the
+ * object's precondition held (`held` of the object's kv as read on failure) and some claim did not.
+ */
+function claimLost(result: TxnResult, held: (kv: KeyValue | undefined) => boolean): boolean {
+  const [objectRead, ...claims] = result.results;
+  if (objectRead?.t !== 'range' || !held(objectRead.kvs[0])) return false;
+  return claims.some((r) => r.t === 'range' && r.kvs.length > 0);
+}
 
 function withVersion(obj: KubeObject, revision: number): KubeObject {
   return { ...obj, metadata: { ...obj.metadata, resourceVersion: String(revision) } };

@@ -23,6 +23,8 @@ export class WatchCaches {
 
   constructor(defs: readonly ResourceDef[], options: WatchCachesOptions) {
     for (const def of defs) {
+      // Reviews are never stored: nothing to cache.
+      if (def.virtual) continue;
       const cacheOptions = {
         store: options.store,
         prefix: resourcePrefix(def),

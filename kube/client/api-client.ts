@@ -16,6 +16,12 @@ export interface ApiClient {
   update<T extends KubeObject = KubeObject>(r: ResourceRef, obj: T, options?: WriteOptions): Promise<T>;
   /** PUT of `/status`: only status changes are kept. */
   updateStatus<T extends KubeObject = KubeObject>(r: ResourceRef, obj: T): Promise<T>;
+  /**
+   * PUT of another subresource of the whole object, such as a namespace's `finalize` (the only
+   * write that may change `spec.finalizers`). Optional so that test twins written before it keep
+   * compiling; `RestClient` and `RecordingApiClient` have it.
+   */
+  updateSubresource?<T extends KubeObject = KubeObject>(r: ResourceRef, obj: T, subresource: string): Promise<T>;
   patch<T extends KubeObject = KubeObject>(r: ResourceRef, name: string, patch: unknown, options?: PatchOptions): Promise<T>;
   /** DELETE; resolves with what the apiserver answered (the object while finalizers run, or a Status). */
   delete(r: ResourceRef, name: string, options?: DeleteOptions): Promise<KubeObject>;

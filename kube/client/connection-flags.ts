@@ -1,8 +1,10 @@
 /**
  * How a component (scheduler, controller-manager, node agent) finds the apiserver, as kube
  * components do: `--apiserver URL` (kube's `--master`) wins; otherwise `--kubeconfig FILE`, then
- * the `KUBECONFIG` environment variable. From a kubeconfig the current context's cluster `server`
- * and its user's `token` (or `tokenFile`) are read. The answer is `RestClientOptions`.
+ * the `KUBECONFIG` environment variable. From a kubeconfig the current context's cluster (`server`,
+ * `certificate-authority[-data]`, `insecure-skip-tls-verify`) and user (`client-certificate[-data]`,
+ * `client-key[-data]`, `token` or `tokenFile`) are read, file paths relative to the kubeconfig's
+ * directory as kubectl resolves them. The answer is `RestClientOptions`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -19,7 +21,7 @@ export const connectionFlagOptions = {
 /** Lines for a component's `--help`. */
 export const CONNECTION_FLAGS_HELP =
   '  --apiserver URL     the apiserver to talk to (http://127.0.0.1:6443)\n' +
-  '  --kubeconfig FILE   read the server and token of its current context (default: $KUBECONFIG)\n';
+  '  --kubeconfig FILE   read the server and credentials of its current context (default: $KUBECONFIG)\n';
 
 export interface ConnectionFlags {
   readonly apiserver?: string | undefined;
@@ -31,7 +33,15 @@ export interface KubeconfigContext {
   readonly server: string;
   readonly bearerToken?: string;
   readonly namespace?: string;
+  /** PEM text of the cluster's CA, the user's client certificate and key, from the file or the base64 `-data` field. */
+  readonly caPem?: string;
+  readonly clientCertPem?: string;
+  readonly clientKeyPem?: string;
+  readonly insecureSkipTlsVerify?: boolean;
 }
+
+/** The RestClient options a kubeconfig context supplies. */
+type KubeconfigRestOptions = 'server' | 'bearerToken' | 'caPem' | 'clientCertPem' | 'clientKeyPem' | 'insecureSkipTlsVerify';
 
 /** A kubeconfig or flag that cannot be used: the message says what to fix. */
 export class ConnectionConfigError extends Error {
@@ -47,7 +57,7 @@ export class ConnectionConfigError extends Error {
  */
 export function restClientOptionsFromFlags(
   flags: ConnectionFlags,
-  extra: Omit<RestClientOptions, 'server' | 'bearerToken'> = {},
+  extra: Omit<RestClientOptions, KubeconfigRestOptions> = {},
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): RestClientOptions {
   if (flags.apiserver) {
@@ -63,8 +73,8 @@ export function restClientOptionsFromFlags(
   } catch (err) {
     throw new ConnectionConfigError(`cannot read kubeconfig ${file}: ${(err as Error).message}`);
   }
-  const ctx = parseKubeconfig(text, { baseDir: dirname(resolve(file)) });
-  return { ...extra, server: ctx.server, ...(ctx.bearerToken ? { bearerToken: ctx.bearerToken } : {}) };
+  const { namespace: _namespace, ...ctx } = parseKubeconfig(text, { baseDir: dirname(resolve(file)) });
+  return { ...extra, ...ctx };
 }
 
 /** Reads one context (default: `current-context`) of a kubeconfig's text. */
@@ -85,14 +95,33 @@ export function parseKubeconfig(text: string, options: { context?: string; baseD
   const server = cluster.server;
   if (typeof server !== 'string' || server === '') throw new ConnectionConfigError(`kubeconfig cluster ${clusterName} has no server`);
   checkServer(server, `kubeconfig cluster ${clusterName}`);
+  const readFile = options.readFile ?? ((p: string) => readFileSync(p, 'utf8'));
+  const pem = (entry: Record<string, unknown>, field: string): string | undefined => {
+    const data = entry[`${field}-data`];
+    if (typeof data === 'string' && data !== '') return Buffer.from(data, 'base64').toString('utf8');
+    const file = entry[field];
+    if (typeof file !== 'string' || file === '') return undefined;
+    const path = resolve(options.baseDir ?? '.', file);
+    try {
+      return readFile(path);
+    } catch (err) {
+      throw new ConnectionConfigError(`cannot read ${field} ${path}: ${(err as Error).message}`);
+    }
+  };
+  const caPem = pem(cluster, 'certificate-authority');
+  let clientCertPem: string | undefined;
+  let clientKeyPem: string | undefined;
   let bearerToken: string | undefined;
   if (typeof context.user === 'string' && context.user !== '') {
     const user = named(doc.users, context.user, 'user');
+    clientCertPem = pem(user, 'client-certificate');
+    clientKeyPem = pem(user, 'client-key');
+    if ((clientCertPem === undefined) !== (clientKeyPem === undefined)) throw new ConnectionConfigError(`kubeconfig user ${context.user}: client-certificate and client-key go together`);
     if (typeof user.token === 'string' && user.token !== '') bearerToken = user.token;
     else if (typeof user.tokenFile === 'string' && user.tokenFile !== '') {
       const path = resolve(options.baseDir ?? '.', user.tokenFile);
       try {
-        bearerToken = (options.readFile ?? ((p) => readFileSync(p, 'utf8')))(path).trim();
+        bearerToken = readFile(path).trim();
       } catch (err) {
         throw new ConnectionConfigError(`cannot read tokenFile ${path}: ${(err as Error).message}`);
       }
@@ -101,6 +130,10 @@ export function parseKubeconfig(text: string, options: { context?: string; baseD
   return {
     server,
     ...(bearerToken ? { bearerToken } : {}),
+    ...(caPem === undefined ? {} : { caPem }),
+    ...(clientCertPem === undefined ? {} : { clientCertPem }),
+    ...(clientKeyPem === undefined ? {} : { clientKeyPem }),
+    ...(cluster['insecure-skip-tls-verify'] === true && server.startsWith('https:') ? { insecureSkipTlsVerify: true } : {}),
     ...(typeof context.namespace === 'string' && context.namespace !== '' ? { namespace: context.namespace } : {}),
   };
 }
@@ -125,5 +158,5 @@ function checkServer(server: string, where: string): void {
   } catch {
     throw new ConnectionConfigError(`${where}: ${JSON.stringify(server)} is not a URL`);
   }
-  if (url.protocol !== 'http:') throw new ConnectionConfigError(`${where}: only http:// apiservers are supported, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConnectionConfigError(`${where}: only http:// and https:// apiservers are supported, not ${url.protocol}`);
 }

@@ -13,7 +13,7 @@ import {
 import { apiVersionOf, type ResourceRef } from './resource.js';
 
 export interface RecordedCall {
-  readonly verb: 'create' | 'update' | 'updateStatus' | 'patch' | 'delete' | 'createSubresource';
+  readonly verb: 'create' | 'update' | 'updateStatus' | 'updateSubresource' | 'patch' | 'delete' | 'createSubresource';
   readonly resource: string;
   readonly namespace: string | undefined;
   readonly name: string;
@@ -85,6 +85,27 @@ export class RecordingApiClient implements ApiClient {
 
   async updateStatus<T extends KubeObject = KubeObject>(r: ResourceRef, obj: T): Promise<T> {
     return this.replace(r, obj, 'updateStatus');
+  }
+
+  /**
+   * Records the PUT and keeps the body's `spec` (what a namespace's `finalize` changes); a
+   * namespace being deleted whose spec finalizers are now empty is removed, as the apiserver does.
+   */
+  async updateSubresource<T extends KubeObject = KubeObject>(r: ResourceRef, obj: T, subresource: string): Promise<T> {
+    const { namespace, name = '' } = obj.metadata;
+    this.record({ verb: 'updateSubresource', resource: r.resource, namespace, name, subresource, body: structuredClone(obj) });
+    const key = this.key(r, namespace, name);
+    const current = this.objects.get(key);
+    if (!current) throw notFound(r, name);
+    const next = { ...structuredClone(current), spec: structuredClone(obj.spec) } as KubeObject;
+    const finalizers = (next.spec as { finalizers?: unknown[] } | undefined)?.finalizers ?? [];
+    if (next.metadata.deletionTimestamp !== undefined && finalizers.length === 0 && (next.metadata.finalizers ?? []).length === 0) {
+      this.objects.delete(key);
+      return structuredClone(next) as T;
+    }
+    const stored = this.stamp(r, next);
+    this.objects.set(key, stored);
+    return structuredClone(stored) as T;
   }
 
   async patch<T extends KubeObject = KubeObject>(r: ResourceRef, name: string, patch: unknown, options: PatchOptions = {}): Promise<T> {

@@ -1,5 +1,6 @@
 /**
- * `RestClient`: the `ApiClient` port over HTTP/1.1 (node:http), the way client-go's REST client
+ * `RestClient`: the `ApiClient` port over HTTP/1.1 (node:http, or node:https with a CA and a
+ * client certificate or bearer token), the way client-go's REST client
  * talks to kube-apiserver: JSON bodies, one keep-alive connection pool per client, errors as the
  * apiserver's `metav1.Status`.
  *
@@ -17,6 +18,7 @@
  *   (watches excepted) through a token bucket on the injected clock.
  */
 import http from 'node:http';
+import https from 'node:https';
 import { StringDecoder } from 'node:string_decoder';
 import { type Clock, realClock } from '../clock.js';
 import type { KubeObject } from '../object.js';
@@ -39,10 +41,17 @@ import { type ResourceRef, resourcePath } from './resource.js';
 import { reasonForCode, statusFromBody } from './status-error.js';
 
 export interface RestClientOptions {
-  /** The apiserver's base URL, `http://127.0.0.1:6443`. Only plain http. */
+  /** The apiserver's base URL: `https://127.0.0.1:6443`, or `http://…` for a plain-HTTP apiserver. */
   readonly server: string;
   readonly userAgent?: string;
   readonly bearerToken?: string;
+  /** https: the CA bundle (PEM) the server's certificate must chain to; default the system's roots. */
+  readonly caPem?: string;
+  /** https: a client certificate and its key (PEM), for the apiserver's x509 authenticator. */
+  readonly clientCertPem?: string;
+  readonly clientKeyPem?: string;
+  /** https: accept any server certificate (kubeconfig's insecure-skip-tls-verify). */
+  readonly insecureSkipTlsVerify?: boolean;
   /** Per request (not watches); default 60 s. */
   readonly requestTimeoutMs?: number;
   /** Keep-alive pool size per client; default 64. */
@@ -78,6 +87,7 @@ const RETRY_AFTER_MAX_MS = 10_000;
 export class RestClient implements ApiClient {
   readonly server: URL;
   private readonly agent: http.Agent;
+  private readonly request: typeof http.request;
   /** Watches get their own pool so that long streams never hold up short requests. */
   private readonly watchAgent: http.Agent;
   private readonly userAgent: string;
@@ -89,9 +99,22 @@ export class RestClient implements ApiClient {
 
   constructor(options: RestClientOptions) {
     this.server = new URL(options.server);
-    if (this.server.protocol !== 'http:') throw new Error(`RestClient speaks plain http only, not ${this.server.protocol} (${options.server})`);
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
-    this.watchAgent = new http.Agent({ keepAlive: false });
+    if (this.server.protocol !== 'http:' && this.server.protocol !== 'https:') throw new Error(`RestClient speaks http and https, not ${this.server.protocol} (${options.server})`);
+    if (this.server.protocol === 'https:') {
+      const tls: https.AgentOptions = {
+        ...(options.caPem === undefined ? {} : { ca: options.caPem }),
+        ...(options.clientCertPem === undefined ? {} : { cert: options.clientCertPem }),
+        ...(options.clientKeyPem === undefined ? {} : { key: options.clientKeyPem }),
+        rejectUnauthorized: options.insecureSkipTlsVerify !== true,
+      };
+      this.agent = new https.Agent({ ...tls, keepAlive: true, maxSockets: options.maxSockets ?? 64 });
+      this.watchAgent = new https.Agent({ ...tls, keepAlive: false });
+      this.request = https.request;
+    } else {
+      this.agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets ?? 64 });
+      this.watchAgent = new http.Agent({ keepAlive: false });
+      this.request = http.request;
+    }
     this.userAgent = options.userAgent ?? 'picokube';
     this.authorization = options.bearerToken ? `Bearer ${options.bearerToken}` : undefined;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
@@ -127,6 +150,10 @@ export class RestClient implements ApiClient {
 
   updateStatus<T extends KubeObject = KubeObject>(r: ResourceRef, obj: T): Promise<T> {
     return this.call<T>({ method: 'PUT', path: resourcePath(r, obj.metadata.namespace, obj.metadata.name ?? '', 'status'), body: obj });
+  }
+
+  updateSubresource<T extends KubeObject = KubeObject>(r: ResourceRef, obj: T, subresource: string): Promise<T> {
+    return this.call<T>({ method: 'PUT', path: resourcePath(r, obj.metadata.namespace, obj.metadata.name ?? '', subresource), body: obj });
   }
 
   patch<T extends KubeObject = KubeObject>(r: ResourceRef, name: string, patch: unknown, options: PatchOptions = {}): Promise<T> {
@@ -174,7 +201,7 @@ export class RestClient implements ApiClient {
     done.catch(() => {});
     const finish = (err?: Error): void => settle?.(err);
 
-    req = http.request(url, { method: 'GET', agent: this.watchAgent, headers: this.headers() });
+    req = this.request(url, { method: 'GET', agent: this.watchAgent, headers: this.headers() });
     req.on('error', (err) => finish(transportError(err)));
     req.on('response', (res) => {
       if (res.statusCode !== 200) {
@@ -277,7 +304,7 @@ export class RestClient implements ApiClient {
       headers['content-length'] = String(payload.length);
     }
     return new Promise((resolve, reject) => {
-      const req = http.request(url, { method: request.method, agent: this.agent, headers });
+      const req = this.request(url, { method: request.method, agent: this.agent, headers });
       let timedOut = false;
       req.setTimeout(this.requestTimeoutMs, () => {
         timedOut = true;

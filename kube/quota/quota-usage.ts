@@ -1,4 +1,4 @@
-import { parseQuantityNanos } from '../../apiserver/registry/kinds/quantity.js';
+import { parseQuantityNanos } from '../quantity/quantity.js';
 import { isPlainObject, type KubeObject } from '../object.js';
 import { formatQuantity, isByteResource } from './quantity-format.js';
 

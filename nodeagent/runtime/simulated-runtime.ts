@@ -18,6 +18,16 @@ import { PodSupervisor } from './pod-supervisor.js';
  */
 
 export const SIMULATED_EXIT_CODE_ANNOTATION = 'picokube.io/simulated-exit-code';
+/**
+ * `picokube.io/simulated-ready: "false"` plays a failing readiness probe: the containers keep
+ * running but the pod is not Ready (ContainersReady and Ready False) until the annotation goes.
+ * The agent re-syncs a pod on every change, so it can be set and removed on a live pod.
+ */
+export const SIMULATED_READY_ANNOTATION = 'picokube.io/simulated-ready';
+
+export function simulatedReadinessFails(annotations: Readonly<Record<string, string>>): boolean {
+  return annotations[SIMULATED_READY_ANNOTATION] === 'false';
+}
 export const SIMULATED_RUN_SECONDS_ANNOTATION = 'picokube.io/simulated-run-seconds';
 
 /** The pod's scripted end, if its annotations ask for one (malformed values are ignored). */

@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import type { Command } from '../kv/commands.js';
 import type { DeleteResult, KeyRangeOptions, PutResult, RangeOptions, RangeResult, TxnRequest, TxnResult } from '../kv/types.js';
 import type { WatchResponse } from '../kv/watch-hub.js';
+import { storeClientHeaders } from './client-auth.js';
 import { sendCorked } from './cork.js';
 import { CLIENT_FRAME_BYTES_MAX, decodeServerFrame, encodeFrame, type ServerFrame } from './protocol.js';
 import { type StoreClient, StoreError, type StoreStatus, type StoreWatch, type StoreWatchOptions } from './store-client.js';
@@ -22,6 +23,12 @@ export interface WsStoreClientOptions {
    */
   readonly keepaliveIntervalMs?: number;
   readonly keepaliveMisses?: number;
+  /**
+   * The cluster secret (as `loadSecret` returns it), for replicas run with `--client-auth
+   * secret`: the client proves it on every connection (client-auth.ts). Without it such a
+   * replica refuses the connection (401) and requests fail with `Unavailable`.
+   */
+  readonly secret?: Uint8Array | undefined;
 }
 
 type Body = Record<string, unknown> & { op: string };
@@ -51,6 +58,8 @@ interface Conn {
   retryMs: number;
   /** Pings sent since the replica last sent anything (a pong or any frame). */
   unanswered: number;
+  /** The replica refused our last connection with 401: we lack its secret. Cleared on open. */
+  refused: boolean;
   readonly inflight: Map<number, Pending>;
   /** Watch frames that arrived before the reply naming their watch. */
   readonly early: Map<number, WatchResponse[]>;
@@ -84,12 +93,14 @@ export class WsStoreClient implements StoreClient, ClientWatchHost<Conn> {
   private readonly requestTimeoutMs: number;
   private readonly keepaliveMisses: number;
   private readonly keepaliveTimer: NodeJS.Timeout;
+  private readonly headers: Record<string, string>;
 
   constructor(options: WsStoreClientOptions) {
     if (options.endpoints.length === 0) throw new Error('store client: no endpoints');
     this.attemptTimeoutMs = options.attemptTimeoutMs ?? 3000;
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.keepaliveMisses = options.keepaliveMisses ?? 3;
+    this.headers = options.secret ? storeClientHeaders(options.secret) : {};
     this.conns = options.endpoints.map((address) => ({
       address,
       ws: undefined,
@@ -97,6 +108,7 @@ export class WsStoreClient implements StoreClient, ClientWatchHost<Conn> {
       id: 0,
       retryMs: 50,
       unanswered: 0,
+      refused: false,
       inflight: new Map(),
       early: new Map(),
       watches: new Map(),
@@ -128,11 +140,12 @@ export class WsStoreClient implements StoreClient, ClientWatchHost<Conn> {
 
   private connect(c: Conn): void {
     if (this.closed) return;
-    const ws = new WebSocket(`ws://${c.address}`, { maxPayload: 256 * 1024 * 1024 });
+    const ws = new WebSocket(`ws://${c.address}`, { maxPayload: 256 * 1024 * 1024, headers: this.headers });
     c.ws = ws;
     ws.binaryType = 'nodebuffer';
     ws.on('open', () => {
       c.open = true;
+      c.refused = false;
       c.retryMs = 50;
       c.unanswered = 0;
       this.send(c, { id: -1, op: 'status' });
@@ -155,8 +168,9 @@ export class WsStoreClient implements StoreClient, ClientWatchHost<Conn> {
       }
       this.onFrame(c, frame);
     });
-    ws.on('error', () => {
-      /* 'close' follows */
+    ws.on('error', (err: Error) => {
+      // ws's wording for a refused upgrade; 'close' follows either way.
+      if (/Unexpected server response: 401/.test(err.message)) c.refused = true;
     });
     ws.on('close', () => {
       c.open = false;
@@ -309,6 +323,10 @@ export class WsStoreClient implements StoreClient, ClientWatchHost<Conn> {
       return;
     }
     const c = this.pick(p.toLeader, p.conn);
+    if (!c && this.conns.every((x) => x.refused)) {
+      p.reject(refusedError());
+      return;
+    }
     if (!c) {
       this.waitingForLeader.push(p);
       this.scheduleFlush();
@@ -414,7 +432,8 @@ export class WsStoreClient implements StoreClient, ClientWatchHost<Conn> {
           return;
         }
         if (!conn.open) {
-          if (Date.now() - started > timeoutMs) reject(new StoreError('Unavailable', `endpoint ${conn.address} is not reachable`));
+          if (conn.refused) reject(refusedError());
+          else if (Date.now() - started > timeoutMs) reject(new StoreError('Unavailable', `endpoint ${conn.address} is not reachable`));
           else setTimeout(go, 20);
           return;
         }
@@ -560,4 +579,8 @@ export class WsStoreClient implements StoreClient, ClientWatchHost<Conn> {
     this.watchesWithoutConn.clear();
     if (this.flushTimer) clearTimeout(this.flushTimer);
   }
+}
+
+function refusedError(): StoreError {
+  return new StoreError('Unavailable', 'the store refused this client (401 Unauthorized): it needs the cluster secret (--client-auth secret on the replicas)');
 }

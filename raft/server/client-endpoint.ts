@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
+import { isAuthorizedStoreClient } from '../client/client-auth.js';
 import { sendCorked } from '../client/cork.js';
 import { CLIENT_FRAME_BYTES_MAX, type ClientRequest, decodeRequest, encodeFrame, ProtocolError, type WireError } from '../client/protocol.js';
 import { StoreError } from '../client/store-client.js';
@@ -14,6 +15,15 @@ import type { Replica } from './replica.js';
 /** A socket holding more than this unsent is a slow consumer: its watches pause. */
 const SOCKET_BUFFER_BYTES_MAX = 8 * 1024 * 1024;
 
+export interface ClientEndpointOptions {
+  /**
+   * When set, the store protocol is only for clients that prove this cluster secret on the
+   * WebSocket upgrade (raft/client/client-auth.ts); others get 401 before any frame is read.
+   * The HTTP probes (/healthz, /readyz, /metrics) stay open either way.
+   */
+  readonly clientSecret?: Uint8Array | undefined;
+}
+
 /**
  * The replica's client port: HTTP for /healthz, /readyz and /metrics, and the store protocol
  * (raft/client/protocol.ts) over WebSocket on the same port. Malformed frames are dropped and
@@ -23,6 +33,8 @@ export class ClientEndpoint {
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly sockets = new Set<WebSocket>();
+  /** Upgrades refused for a missing or wrong secret, since start. */
+  refusedClients = 0;
 
   constructor(
     private readonly replica: Replica,
@@ -30,9 +42,27 @@ export class ClientEndpoint {
     private readonly logger: Logger,
     /** Bytes the replica holds on disk (WAL and snapshots), for status. */
     private readonly diskBytes: () => number,
+    options: ClientEndpointOptions = {},
   ) {
     this.http = createServer((req, res) => void this.serveHttp(req, res));
-    this.wss = new WebSocketServer({ server: this.http, maxPayload: CLIENT_FRAME_BYTES_MAX });
+    const secret = options.clientSecret;
+    this.wss = new WebSocketServer({
+      server: this.http,
+      maxPayload: CLIENT_FRAME_BYTES_MAX,
+      ...(secret
+        ? {
+            verifyClient: (info: { req: IncomingMessage }, done: (ok: boolean, code?: number, message?: string, headers?: Record<string, string>) => void) => {
+              if (isAuthorizedStoreClient(info.req.headers.authorization, secret)) return done(true);
+              this.refusedClients++;
+              // One line per burst, not per attempt: a misconfigured client retries every second.
+              if (this.refusedClients === 1 || this.refusedClients % 100 === 0) {
+                this.logger.warn({ remote: info.req.socket.remoteAddress, refused: this.refusedClients }, 'refused a store client without the cluster secret');
+              }
+              done(false, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="picokube-store"' });
+            },
+          }
+        : {}),
+    });
     this.wss.on('connection', (ws) => this.accept(ws));
     replica.onLeaderChange((leader, term) => {
       const frame = encodeFrame({ leader, term });

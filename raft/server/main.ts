@@ -26,6 +26,10 @@ usage: picokube store --id N --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT --data-
   --data-dir DIR           where the WAL and snapshots live (created if missing)
   --secret-file FILE       the cluster secret peers prove to each other (or --secret VALUE,
                            or the PICOKUBE_STORE_SECRET environment variable)
+  --client-auth MODE       who may use the client port's store protocol: 'secret' (clients must
+                           prove the cluster secret: only the apiserver and storectl reach the
+                           data) or 'none' (default, for tests and benches); /healthz, /readyz
+                           and /metrics stay open
   --cluster-id NAME        peers of another cluster are refused (default picokube)
   --join                   start empty and wait to be added by 'storectl member add' (no bootstrap)
   --tick-ms MS             Raft tick (default 25)
@@ -79,6 +83,7 @@ export async function main(argv: string[]): Promise<void> {
       'secret-file': { type: 'string' },
       secret: { type: 'string' },
       'cluster-id': { type: 'string', default: 'picokube' },
+      'client-auth': { type: 'string', default: 'none' },
       join: { type: 'boolean', default: false },
       'tick-ms': { type: 'string', default: '25' },
       'election-ticks': { type: 'string', default: '12' },
@@ -122,6 +127,8 @@ export async function main(argv: string[]): Promise<void> {
         : undefined;
   if (!secretSource) fail('a cluster secret is required: --secret-file FILE, --secret VALUE or PICOKUBE_STORE_SECRET');
   const secret = loadSecret(secretSource as { file: string } | { value: string });
+  const clientAuth = values['client-auth'];
+  if (clientAuth !== 'secret' && clientAuth !== 'none') fail(`--client-auth must be secret or none, not ${clientAuth}`);
   const dataDir = values['data-dir'] as string;
   const clientPort = Number(values['client-port']);
   const clientAddress = `${values.host}:${clientPort}`;
@@ -184,7 +191,7 @@ export async function main(argv: string[]): Promise<void> {
     keepEntriesAfterSnapshot: Number(values['snapshot-catchup-entries']),
     watchProgressNotifyIntervalMs: progressNotifyMs,
   });
-  const endpoint = new ClientEndpoint(replica, metrics, logger, () => dirBytes(dataDir));
+  const endpoint = new ClientEndpoint(replica, metrics, logger, () => dirBytes(dataDir), clientAuth === 'secret' ? { clientSecret: secret } : {});
   try {
     await transport.start();
     await endpoint.listen(clientPort, values.host);
@@ -213,5 +220,5 @@ export async function main(argv: string[]): Promise<void> {
   replica.onRemoved(() => void stop(0, 'removed from the cluster'));
   process.on('SIGTERM', () => void stop(0, 'SIGTERM'));
   process.on('SIGINT', () => void stop(0, 'SIGINT'));
-  logger.info({ id, clientPort, peer: ownPeer, dataDir, members: members.length }, 'store replica started');
+  logger.info({ id, clientPort, peer: ownPeer, dataDir, members: members.length, clientAuth }, 'store replica started');
 }

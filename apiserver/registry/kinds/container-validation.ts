@@ -4,7 +4,7 @@ import { isDns1123Label } from '../../../kube/validation/identifiers.js';
 import type { FieldCause } from '../types.js';
 import { isEnvVarName, isValidPortName, isValidPortNum } from './formats.js';
 import { type JsonRecord, rec, records, str } from './json.js';
-import { parseQuantityNanos, QUANTITY_FORMAT_ERROR, quantityText } from './quantity.js';
+import { parseQuantityNanos, QUANTITY_FORMAT_ERROR, quantityText } from '../../../kube/quantity/quantity.js';
 
 /**
  * Validation of one container of a pod spec (kube's validateContainerCommon and friends), with

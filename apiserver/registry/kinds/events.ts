@@ -3,6 +3,7 @@ import { invalid, required } from '../../../kube/validation/field-errors.js';
 import { isQualifiedName } from '../../../kube/validation/identifiers.js';
 import { column, NAME_DESCRIPTION } from '../../table/columns.js';
 import { timestampAge } from '../../table/human-duration.js';
+import { EVENT_TTL_SECONDS_DEFAULT } from '../../storage/object-leases.js';
 import type { FieldCause, ResourceDef, TableColumn } from '../types.js';
 import { at, num, str } from './json.js';
 
@@ -119,4 +120,6 @@ export const events: ResourceDef = {
   columns: COLUMNS,
   fieldSelectors,
   validate: validateEvent,
+  // kube-apiserver's --event-ttl: Events vanish an hour after their last write unless told otherwise.
+  ttlSeconds: EVENT_TTL_SECONDS_DEFAULT,
 };

@@ -3,7 +3,7 @@ import { invalid, notSupported, required } from '../../../kube/validation/field-
 import { column, nameColumn } from '../../table/columns.js';
 import type { FieldCause, ResourceDef } from '../types.js';
 import { list, rec } from './json.js';
-import { parseQuantityNanos, QUANTITY_FORMAT_ERROR } from './quantity.js';
+import { parseQuantityNanos, QUANTITY_FORMAT_ERROR } from '../../../kube/quantity/quantity.js';
 
 /**
  * core/v1 LimitRange (kube's pkg/registry/core/limitrange): per-namespace default requests and

@@ -115,9 +115,31 @@ export function defaultPodOnly(spec: JsonRecord): void {
       c.resources = resources;
     }
   }
+  addDefaultTolerationSeconds(spec);
   setDefault(spec, 'enableServiceLinks', true);
   if (spec.priorityClassName === undefined || spec.priorityClassName === '') setDefault(spec, 'priority', 0);
   setDefaultString(spec, 'preemptionPolicy', 'PreemptLowerPriority');
+}
+
+/** How long a pod stays on a not-ready or unreachable node before the taint eviction deletes it (kube's default). */
+export const DEFAULT_TOLERATION_SECONDS = 300;
+
+const NODE_CONDITION_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
+
+/**
+ * kube's DefaultTolerationSeconds admission (plugin/pkg/admission/defaulttolerationseconds), on
+ * every pod create and update: a pod with no toleration for the not-ready or the unreachable
+ * NoExecute taint gets one, `Exists` for 300 s, appended in that order. A toleration counts when
+ * its key is that taint's or empty and its effect is NoExecute or empty, whatever its operator.
+ */
+export function addDefaultTolerationSeconds(spec: JsonRecord): void {
+  const existing = records(spec.tolerations).map(([t]) => t);
+  const added: JsonRecord[] = [];
+  for (const key of NODE_CONDITION_TAINTS) {
+    const tolerated = existing.some((t) => (t.key === key || !t.key) && (t.effect === 'NoExecute' || !t.effect));
+    if (!tolerated) added.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: DEFAULT_TOLERATION_SECONDS });
+  }
+  if (added.length > 0) spec.tolerations = [...(Array.isArray(spec.tolerations) ? spec.tolerations : []), ...added];
 }
 
 /** Defaults of the pod template at `spec.template` of a workload (Deployment, Job…). */

@@ -1,5 +1,5 @@
 import { type JsonRecord, rec, records } from './json.js';
-import { parseQuantityNanos } from './quantity.js';
+import { parseQuantityNanos } from '../../../kube/quantity/quantity.js';
 
 /**
  * A pod's quality-of-service class (kube's ComputePodQOS), set in `status.qosClass` on create:

@@ -3,7 +3,7 @@ import { invalid } from '../../../kube/validation/field-errors.js';
 import { ageColumn, column, nameColumn } from '../../table/columns.js';
 import type { FieldCause, ResourceDef } from '../types.js';
 import { rec } from './json.js';
-import { parseQuantityNanos, QUANTITY_FORMAT_ERROR } from './quantity.js';
+import { parseQuantityNanos, QUANTITY_FORMAT_ERROR } from '../../../kube/quantity/quantity.js';
 
 /**
  * core/v1 ResourceQuota (kube's pkg/registry/core/resourcequota): per-namespace limits on object

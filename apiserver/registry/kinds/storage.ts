@@ -4,7 +4,7 @@ import { isDns1123Subdomain, isQualifiedName } from '../../../kube/validation/id
 import { ageColumn, column, NAME_DESCRIPTION, nameColumn } from '../../table/columns.js';
 import type { FieldCause, ResourceDef, TableColumn } from '../types.js';
 import { at, child, type JsonRecord, list, rec, semanticEqual, setDefault, setDefaultString, str } from './json.js';
-import { parseQuantityNanos, QUANTITY_FORMAT_ERROR, quantityText } from './quantity.js';
+import { parseQuantityNanos, QUANTITY_FORMAT_ERROR, quantityText } from '../../../kube/quantity/quantity.js';
 import { validateLabelSelector } from './workload-validation.js';
 
 /**
@@ -248,9 +248,26 @@ export const persistentVolumeClaims: ResourceDef = {
   },
   prepareForCreate: (pvc) => {
     pvc.status = { phase: 'Pending' };
+    defaultStorageClass(pvc);
   },
   validate: validateClaim,
 };
+
+/** The default StorageClass every picokube cluster is bootstrapped with (kind's name), served by the controller-manager's local-path provisioner. */
+export const DEFAULT_STORAGE_CLASS_NAME = 'standard';
+export const LOCAL_PATH_PROVISIONER = 'picokube.io/local-path';
+
+/**
+ * kube's DefaultStorageClass admission, simplified: a claim created without a class (the field
+ * absent or null, no beta annotation) gets the default class. "" means "no class" and is kept.
+ * Simplification: the default is always `standard` (the class bootstrap makes), not whichever
+ * class carries the is-default-class annotation at the time.
+ */
+function defaultStorageClass(pvc: KubeObject): void {
+  if (pvc.metadata.annotations?.['volume.beta.kubernetes.io/storage-class'] !== undefined) return;
+  const spec = child(pvc, 'spec');
+  if (spec.storageClassName === undefined || spec.storageClassName === null) spec.storageClassName = DEFAULT_STORAGE_CLASS_NAME;
+}
 
 const DEFAULT_CLASS_ANNOTATIONS = ['storageclass.kubernetes.io/is-default-class', 'storageclass.beta.kubernetes.io/is-default-class'];
 

@@ -33,12 +33,14 @@ t.test('names, scopes, short names and categories are those of kube-apiserver 1.
     ['v1', 'configmaps', 'configmap', 'ConfigMap', true, 'cm', '', 'io.k8s.api.core.v1.ConfigMap'],
     ['v1', 'endpoints', 'endpoints', 'Endpoints', true, 'ep', '', 'io.k8s.api.core.v1.Endpoints'],
     ['v1', 'events', 'event', 'Event', true, 'ev', '', 'io.k8s.api.core.v1.Event'],
+    ['v1', 'limitranges', 'limitrange', 'LimitRange', true, 'limits', '', 'io.k8s.api.core.v1.LimitRange'],
     ['v1', 'namespaces', 'namespace', 'Namespace', false, 'ns', '', 'io.k8s.api.core.v1.Namespace'],
     ['v1', 'nodes', 'node', 'Node', false, 'no', '', 'io.k8s.api.core.v1.Node'],
     ['v1', 'persistentvolumeclaims', 'persistentvolumeclaim', 'PersistentVolumeClaim', true, 'pvc', '', 'io.k8s.api.core.v1.PersistentVolumeClaim'],
     ['v1', 'persistentvolumes', 'persistentvolume', 'PersistentVolume', false, 'pv', '', 'io.k8s.api.core.v1.PersistentVolume'],
     ['v1', 'pods', 'pod', 'Pod', true, 'po', 'all', 'io.k8s.api.core.v1.Pod'],
     ['v1', 'replicationcontrollers', 'replicationcontroller', 'ReplicationController', true, 'rc', 'all', 'io.k8s.api.core.v1.ReplicationController'],
+    ['v1', 'resourcequotas', 'resourcequota', 'ResourceQuota', true, 'quota', '', 'io.k8s.api.core.v1.ResourceQuota'],
     ['v1', 'secrets', 'secret', 'Secret', true, '', '', 'io.k8s.api.core.v1.Secret'],
     ['v1', 'serviceaccounts', 'serviceaccount', 'ServiceAccount', true, 'sa', '', 'io.k8s.api.core.v1.ServiceAccount'],
     ['v1', 'services', 'service', 'Service', true, 'svc', 'all', 'io.k8s.api.core.v1.Service'],
@@ -47,7 +49,15 @@ t.test('names, scopes, short names and categories are those of kube-apiserver 1.
     ['apps/v1', 'deployments', 'deployment', 'Deployment', true, 'deploy', 'all', 'io.k8s.api.apps.v1.Deployment'],
     ['apps/v1', 'replicasets', 'replicaset', 'ReplicaSet', true, 'rs', 'all', 'io.k8s.api.apps.v1.ReplicaSet'],
     ['apps/v1', 'statefulsets', 'statefulset', 'StatefulSet', true, 'sts', 'all', 'io.k8s.api.apps.v1.StatefulSet'],
+    ['authorization.k8s.io/v1', 'localsubjectaccessreviews', 'localsubjectaccessreview', 'LocalSubjectAccessReview', true, '', '', 'io.k8s.api.authorization.v1.LocalSubjectAccessReview'],
+    ['authorization.k8s.io/v1', 'selfsubjectaccessreviews', 'selfsubjectaccessreview', 'SelfSubjectAccessReview', false, '', '', 'io.k8s.api.authorization.v1.SelfSubjectAccessReview'],
+    ['authorization.k8s.io/v1', 'selfsubjectrulesreviews', 'selfsubjectrulesreview', 'SelfSubjectRulesReview', false, '', '', 'io.k8s.api.authorization.v1.SelfSubjectRulesReview'],
+    ['authorization.k8s.io/v1', 'subjectaccessreviews', 'subjectaccessreview', 'SubjectAccessReview', false, '', '', 'io.k8s.api.authorization.v1.SubjectAccessReview'],
     ['batch/v1', 'jobs', 'job', 'Job', true, '', 'all', 'io.k8s.api.batch.v1.Job'],
+    ['rbac.authorization.k8s.io/v1', 'clusterrolebindings', 'clusterrolebinding', 'ClusterRoleBinding', false, '', '', 'io.k8s.api.rbac.v1.ClusterRoleBinding'],
+    ['rbac.authorization.k8s.io/v1', 'clusterroles', 'clusterrole', 'ClusterRole', false, '', '', 'io.k8s.api.rbac.v1.ClusterRole'],
+    ['rbac.authorization.k8s.io/v1', 'rolebindings', 'rolebinding', 'RoleBinding', true, '', '', 'io.k8s.api.rbac.v1.RoleBinding'],
+    ['rbac.authorization.k8s.io/v1', 'roles', 'role', 'Role', true, '', '', 'io.k8s.api.rbac.v1.Role'],
     ['storage.k8s.io/v1', 'storageclasses', 'storageclass', 'StorageClass', false, 'sc', '', 'io.k8s.api.storage.v1.StorageClass'],
     ['coordination.k8s.io/v1', 'leases', 'lease', 'Lease', true, '', '', 'io.k8s.api.coordination.v1.Lease'],
     ['discovery.k8s.io/v1', 'endpointslices', 'endpointslice', 'EndpointSlice', true, '', '', 'io.k8s.api.discovery.v1.EndpointSlice'],
@@ -68,6 +78,14 @@ t.test('subresources, name rules and generation follow each kind upstream', asyn
       ['events', 'path'],
       ['namespaces', 'label'],
       ['services', 'label'],
+      ['localsubjectaccessreviews', 'path'],
+      ['selfsubjectaccessreviews', 'path'],
+      ['selfsubjectrulesreviews', 'path'],
+      ['subjectaccessreviews', 'path'],
+      ['clusterrolebindings', 'path'],
+      ['clusterroles', 'path'],
+      ['rolebindings', 'path'],
+      ['roles', 'path'],
     ],
   );
   t.same(
@@ -105,9 +123,9 @@ t.test('kinds are found by URL, by kind and by any name kubectl accepts', async 
 t.test("group-versions come in kube's preferred order, and 'all' lists the workload kinds", async (t) => {
   t.same(
     registry.groupVersions().map((gv) => `${gv.group}/${gv.version}`),
-    ['/v1', 'apps/v1', 'batch/v1', 'storage.k8s.io/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1'],
+    ['/v1', 'apps/v1', 'authorization.k8s.io/v1', 'batch/v1', 'rbac.authorization.k8s.io/v1', 'storage.k8s.io/v1', 'coordination.k8s.io/v1', 'discovery.k8s.io/v1'],
   );
-  t.same(registry.groups(), ['', 'apps', 'batch', 'storage.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io']);
+  t.same(registry.groups(), ['', 'apps', 'authorization.k8s.io', 'batch', 'rbac.authorization.k8s.io', 'storage.k8s.io', 'coordination.k8s.io', 'discovery.k8s.io']);
   t.same(
     registry.resourcesOf('apps', 'v1').map((d) => d.plural),
     ['controllerrevisions', 'daemonsets', 'deployments', 'replicasets', 'statefulsets'],

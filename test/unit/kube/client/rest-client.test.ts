@@ -286,6 +286,6 @@ t.test('a watch to a server that refuses connections rejects done with code 0', 
   await t.rejects(w.done, { code: 0, reason: 'ServiceUnavailable' });
 });
 
-t.test('an https server is refused at construction', async (t) => {
-  t.throws(() => new RestClient({ server: 'https://127.0.0.1:6443' }), /plain http/);
+t.test('a server URL that is neither http nor https is refused at construction', async (t) => {
+  t.throws(() => new RestClient({ server: 'ftp://127.0.0.1:6443' }), /http and https/);
 });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { parseQuantityNanos } from '../../../../apiserver/registry/kinds/quantity.js';
+import { parseQuantityNanos } from '../../../../kube/quantity/quantity.js';
 
 t.test('quantities read as exact nano-units in every suffix form', async (t) => {
   const cases: [unknown, bigint | undefined][] = [
