@@ -2,6 +2,7 @@ import { type ComponentSpec, phases } from './components.js';
 import type { ClusterLayout } from './layout.js';
 import { type PidRecord, removePidFile, writePidFile } from './pid-file.js';
 import { ownCommandLine } from './process-identity.js';
+import { readRestartHold } from './restart-hold.js';
 import { type StartedComponent, startComponent, waitReady } from './start-component.js';
 import { type StopOutcome, type StopTarget, stopProcesses } from './stop-processes.js';
 
@@ -15,6 +16,8 @@ export interface ClusterEvents {
 /** A process that ran at least this long before dying is restarted at once; quicker deaths back off. */
 const HEALTHY_RUN_MS = 5000;
 const RESTART_BACKOFF_MAX_MS = 30_000;
+/** How often a held component's hold is looked at again (restart-hold.ts). */
+const HOLD_POLL_MS = 200;
 
 /**
  * The processes one `up` started, with DIR/pids.json kept in step with them: written after every
@@ -89,6 +92,12 @@ export class ClusterProcesses {
     const t0 = Date.now();
     started.child.once('exit', (code, signal) => {
       if (this.stopping || !this.supervising || this.current.get(spec.name) !== started) return;
+      if (readRestartHold(this.layout.restartHoldFile).has(spec.name)) {
+        // A drill killed it on purpose and keeps it down; it starts again once released.
+        this.events.exited(spec.name, `${signal ?? `code ${code}`}; held down by a drill`, undefined);
+        this.restartWhenReleased(spec);
+        return;
+      }
       const young = Date.now() - t0 < HEALTHY_RUN_MS;
       const delayMs = young ? Math.min(RESTART_BACKOFF_MAX_MS, 500 * 2 ** failures) : 0;
       this.events.exited(spec.name, signal ?? `code ${code}`, delayMs);
@@ -99,6 +108,19 @@ export class ClusterProcesses {
       this.restartTimers.add(timer);
     });
     return started;
+  }
+
+  private restartWhenReleased(spec: ComponentSpec): void {
+    const timer = setTimeout(() => {
+      this.restartTimers.delete(timer);
+      if (this.stopping) return;
+      if (readRestartHold(this.layout.restartHoldFile).has(spec.name)) this.restartWhenReleased(spec);
+      else {
+        this.events.exited(spec.name, 'released by the drill', 0);
+        this.start(spec, 0);
+      }
+    }, HOLD_POLL_MS);
+    this.restartTimers.add(timer);
   }
 
   private writePids(): void {

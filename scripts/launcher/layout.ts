@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
  *   logs/NAME.log    each process's output, appended across restarts
  *   pids.json        what runs now (written by `up`, removed by `down`)
  *   kubeconfig       for kubectl and client-node
+ *   restart-hold.json  components a fault drill keeps down (restart-hold.ts)
  *
  * The store's names (`store-secret`, `store-N/`) are those the earlier `npm start` used, so a
  * directory it created is picked up as the same cluster.
@@ -20,6 +21,7 @@ export interface ClusterLayout {
   readonly pidsFile: string;
   readonly kubeconfigFile: string;
   readonly logsDir: string;
+  readonly restartHoldFile: string;
   dataDir(component: string): string;
   logFile(component: string): string;
 }
@@ -33,6 +35,7 @@ export function clusterLayout(dir: string): ClusterLayout {
     pidsFile: join(root, 'pids.json'),
     kubeconfigFile: join(root, 'kubeconfig'),
     logsDir: join(root, 'logs'),
+    restartHoldFile: join(root, 'restart-hold.json'),
     dataDir: (component) => join(root, component),
     logFile: (component) => join(root, 'logs', `${component}.log`),
   };

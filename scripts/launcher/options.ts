@@ -11,7 +11,16 @@ export class UsageError extends Error {
 export const DEFAULT_DIR = '.picokube';
 export const DEFAULT_STORE_PORTS: readonly number[] = [2379, 2389, 2399];
 export const DEFAULT_APISERVER_PORT = 6443;
+/** The store's default replica count; --replicas may ask for 5 (an even count or 1 gains nothing). */
 export const STORE_REPLICAS = 3;
+export const STORE_REPLICA_COUNTS: readonly number[] = [3, 5];
+/** How many apiservers, schedulers or controller-managers one `up` may start. */
+export const MAX_CONTROL_PLANE_COPIES = 9;
+
+/** The default client ports of `replicas` store replicas: 2379, 2389, 2399 (, 2409, 2419), peer ports one above. */
+export function defaultStorePorts(replicas: number): number[] {
+  return Array.from({ length: replicas }, (_, i) => 2379 + 10 * i);
+}
 export const DEFAULT_NODES = 3;
 export const NODE_RUNTIMES = ['simulated', 'process'] as const;
 export type NodeRuntime = (typeof NODE_RUNTIMES)[number];
@@ -29,6 +38,14 @@ export interface UpOptions {
   readonly nodes?: number;
   /** How the node agents run containers; absent: the recorded runtime, else simulated. */
   readonly runtime?: NodeRuntime;
+  /** Store replicas, 3 or 5; fixed once the cluster exists. Absent: the recorded count, else that of --store-ports, else 3. */
+  readonly replicas?: number;
+  /** Apiservers on the apiserver port, +1, …; absent: the recorded number, else 1. */
+  readonly apiservers?: number;
+  /** Schedulers; all but the Lease holder are standbys. Absent: the recorded number, else 1. */
+  readonly schedulers?: number;
+  /** Controller-managers; all but the Lease holder are standbys. Absent: the recorded number, else 1. */
+  readonly controllerManagers?: number;
   readonly logLevel: string;
   readonly help: boolean;
 }
@@ -57,11 +74,34 @@ export function parsePort(text: string, flag: string): number {
   return port;
 }
 
-/** `A,B,C`: one client port per store replica; each replica's peer port is its client port + 1. */
-export function parseStorePorts(text: string): number[] {
+/**
+ * `A,B,C`: one client port per store replica; each replica's peer port is its client port + 1.
+ * `replicas` is the count asked for with --replicas; without it 3 or 5 ports are accepted.
+ */
+export function parseStorePorts(text: string, replicas?: number): number[] {
   const ports = text.split(',').map((p) => parsePort(p, '--store-ports'));
-  if (ports.length !== STORE_REPLICAS) throw new UsageError(`--store-ports: expected ${STORE_REPLICAS} ports (one per store replica), got ${ports.length}`);
+  if (replicas !== undefined && ports.length !== replicas) {
+    throw new UsageError(`--store-ports: expected ${replicas} ports (one per store replica, --replicas ${replicas}), got ${ports.length}`);
+  }
+  if (!STORE_REPLICA_COUNTS.includes(ports.length)) {
+    throw new UsageError(`--store-ports: expected ${STORE_REPLICAS} ports (one per store replica; 5 with --replicas 5), got ${ports.length}`);
+  }
   return ports;
+}
+
+export function parseReplicas(text: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !STORE_REPLICA_COUNTS.includes(n))
+    throw new UsageError(`--replicas: expected ${STORE_REPLICA_COUNTS.join(' or ')} store replicas, got '${text}'`);
+  return n;
+}
+
+/** --apiservers, --schedulers, --controller-managers: 1 to MAX_CONTROL_PLANE_COPIES. */
+export function parseCopies(text: string, flag: string): number {
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > MAX_CONTROL_PLANE_COPIES)
+    throw new UsageError(`${flag}: expected a number from 1 to ${MAX_CONTROL_PLANE_COPIES}, got '${text}'`);
+  return n;
 }
 
 export function parseUpOptions(argv: string[]): UpOptions {
@@ -76,6 +116,10 @@ export function parseUpOptions(argv: string[]): UpOptions {
         'store-ports': { type: 'string' },
         nodes: { type: 'string' },
         runtime: { type: 'string' },
+        replicas: { type: 'string' },
+        apiservers: { type: 'string' },
+        schedulers: { type: 'string' },
+        'controller-managers': { type: 'string' },
         'log-level': { type: 'string', default: 'info' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -84,7 +128,15 @@ export function parseUpOptions(argv: string[]): UpOptions {
   const logLevel = v['log-level'];
   if (!LOG_LEVELS.has(logLevel)) throw new UsageError(`--log-level: expected one of ${[...LOG_LEVELS].join(', ')}, got '${logLevel}'`);
   const apiserverPort = typeof v['apiserver-port'] === 'string' ? parsePort(v['apiserver-port'], '--apiserver-port') : undefined;
-  const storePorts = typeof v['store-ports'] === 'string' ? parseStorePorts(v['store-ports']) : undefined;
+  const replicas = typeof v.replicas === 'string' ? parseReplicas(v.replicas) : undefined;
+  const storePorts = typeof v['store-ports'] === 'string' ? parseStorePorts(v['store-ports'], replicas) : undefined;
+  const copies = (flag: 'apiservers' | 'schedulers' | 'controller-managers'): number | undefined => {
+    const text = v[flag];
+    return typeof text === 'string' ? parseCopies(text, `--${flag}`) : undefined;
+  };
+  const apiservers = copies('apiservers');
+  const schedulers = copies('schedulers');
+  const controllerManagers = copies('controller-managers');
   const nodes = typeof v.nodes === 'string' ? parseNodeCount(v.nodes) : undefined;
   const runtime = typeof v.runtime === 'string' ? parseRuntime(v.runtime) : undefined;
   return {
@@ -96,6 +148,10 @@ export function parseUpOptions(argv: string[]): UpOptions {
     ...(storePorts !== undefined ? { storePorts } : {}),
     ...(nodes !== undefined ? { nodes } : {}),
     ...(runtime !== undefined ? { runtime } : {}),
+    ...(replicas !== undefined ? { replicas } : {}),
+    ...(apiservers !== undefined ? { apiservers } : {}),
+    ...(schedulers !== undefined ? { schedulers } : {}),
+    ...(controllerManagers !== undefined ? { controllerManagers } : {}),
   };
 }
 

@@ -1,4 +1,6 @@
 import { createServer } from 'node:net';
+import { assignProxyPorts, proxyPortCount } from '../drill/link-table.js';
+import { type ClusterConfig, HOST } from './cluster-config.js';
 import type { PortUse } from './components.js';
 
 /** True when nothing can bind `host:port` right now (someone listens there, or it is not ours to take). */
@@ -38,4 +40,15 @@ export async function freePortsOn(host: string, count: number, avoid: ReadonlySe
     if (!avoid.has(port)) ports.add(port);
   }
   return [...ports];
+}
+
+/**
+ * The config with fault proxy ports: the recorded ones, or (first `up`, or a cluster.json from
+ * before the proxy) free ones chosen now, added to `fixed` so later choices avoid them.
+ */
+export async function withFaultProxyPorts(config: ClusterConfig, fixed: Set<number>): Promise<ClusterConfig> {
+  const faultProxy = config.faultProxy ?? assignProxyPorts(config.storePorts.length, await freePortsOn(HOST, proxyPortCount(config.storePorts.length), fixed));
+  fixed.add(faultProxy.adminPort);
+  for (const p of [...Object.values(faultProxy.peers), ...faultProxy.clients]) fixed.add(p);
+  return { ...config, faultProxy };
 }

@@ -43,6 +43,27 @@ export function startComponent(spec: ComponentSpec, logFile: string, detach: boo
   return { spec, record, child };
 }
 
+/**
+ * Starts again, detached, a process `up --detach` started and that has since died (a fault drill
+ * against a detached cluster does this; a foreground launcher restarts its own): the same
+ * command line, its output appended to the same log. Returns the new record.
+ */
+export function restartRecorded(record: PidRecord): PidRecord {
+  const fd = openSync(record.logFile, 'a');
+  let child: ChildProcess;
+  try {
+    child = spawn(record.argv[0] as string, record.argv.slice(1), { cwd: ROOT, detached: true, stdio: ['ignore', fd, fd] });
+  } finally {
+    closeSync(fd);
+  }
+  if (child.pid === undefined) throw new Error(`could not start ${record.name} again (${record.argv.join(' ')})`);
+  child.unref();
+  child.once('error', () => {
+    /* seen through its readiness check */
+  });
+  return { ...record, pid: child.pid };
+}
+
 /** The last lines of a log file, to show why a component did not come up. */
 export function logTail(logFile: string, lines = 8): string {
   try {

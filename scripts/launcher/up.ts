@@ -1,25 +1,31 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { HOST, ensureStoreSecret, peerPort, readClusterConfig, resolveClusterConfig, writeClusterConfig } from './cluster-config.js';
 import { ClusterProcesses } from './cluster-processes.js';
-import { clusterComponents } from './components.js';
-import { writeKubeconfig } from './kubeconfig.js';
+import { clusterComponents, componentPortCount, nodeNames, splitComponentPorts } from './components.js';
+import { writeClusterKubeconfigs } from './kubeconfig.js';
+import { ensureClusterPki } from './pki.js';
 import { type ClusterLayout, clusterLayout } from './layout.js';
 import { DEFAULT_DIR, UsageError, type UpOptions, parseUpOptions } from './options.js';
 import { readPidFile } from './pid-file.js';
-import { freePortsOn, takenPorts } from './ports.js';
+import { writeRestartHold } from './restart-hold.js';
+import { ensureServiceAccountKey } from './service-account-key.js';
+import { freePortsOn, takenPorts, withFaultProxyPorts } from './ports.js';
 import { isSameProcess } from './process-identity.js';
 import { type Console, alignColumns, dirFlag, processConsole, seconds, shellQuote } from './report.js';
 import { STOP_GRACE_MS } from './stop-processes.js';
+import { waitForStoreLeader } from './store-status.js';
 import { watchStopSignals } from './stop-signals.js';
 
 const HELP = `picokube up: start a local cluster
 
 usage: picokube up [--dir DIR] [--detach] [--nodes N] [--runtime simulated|process]
+                   [--replicas 3|5] [--apiservers N] [--schedulers N] [--controller-managers N]
                    [--apiserver-port PORT] [--store-ports A,B,C] [--log-level LEVEL]
        npm start [-- FLAGS]
 
-Starts 3 store replicas, the apiserver, the scheduler, the controller-manager and N node agents
-on 127.0.0.1, each its own process, with data and logs under DIR, and writes DIR/kubeconfig. Stays in the foreground, restarting a process that dies,
+Starts 3 (or 5) store replicas, the apiserver(s), scheduler(s), controller-manager(s) and N node agents
+on 127.0.0.1, each its own process, with data and logs under DIR. The API is served over https
+with a cluster CA kept in DIR/pki; DIR/kubeconfig holds it and the admin's client certificate. Stays in the foreground, restarting a process that dies,
 until Ctrl-C or SIGTERM stops them all. Data persists: up on the same DIR again brings back the
 same cluster.
 
@@ -30,11 +36,21 @@ same cluster.
                          like kwok) or process (each container's command runs as a local
                          process, the image is ignored; kubectl logs shows its output)
   --apiserver-port PORT  the apiserver's port (default 6443; remembered for the next up)
-  --store-ports A,B,C    the store replicas' client ports; peer ports are one above each
-                         (default 2379,2389,2399; fixed once the cluster exists)
+  --replicas 3|5         store replicas (default 3; fixed once the cluster exists)
+  --apiservers N         apiservers on the apiserver port, +1, … (default 1); the kubeconfig
+                         names the first
+  --schedulers N         schedulers; one holds the Lease, the others stand by (default 1)
+  --controller-managers N
+                         controller-managers, as the schedulers (default 1)
+                         (these three are remembered for the next up)
+  --store-ports A,B,…    the store replicas' client ports; peer ports are one above each
+                         (default 2379,2389,2399 and 2409,2419 for 5; fixed once the cluster exists)
   --log-level LEVEL      every process's log level (default info)
   -h, --help             this text
 `;
+
+/** How long `up` looks for the store's leader to name it (the replicas elect one well within this). */
+const STORE_LEADER_WAIT_MS = 10_000;
 
 /** How long a phase may take to become ready. */
 export const READY_TIMEOUT_MS = 120_000;
@@ -78,10 +94,12 @@ async function up(options: UpOptions, io: Console): Promise<number> {
   }
   const recorded = readClusterConfig(layout.configFile);
   const existing = recorded !== undefined || existsSync(layout.dataDir('store-1'));
-  const config = resolveClusterConfig(recorded, options);
-  const fixed = new Set([config.apiserverPort, ...config.storePorts, ...config.storePorts.map(peerPort)]);
-  const [scheduler = 0, controllerManager = 0, ...nodes] = await freePortsOn(HOST, 2 + config.nodes, fixed);
-  const components = clusterComponents({ config, layout, logLevel: options.logLevel, componentPorts: { scheduler, controllerManager, nodes } });
+  const resolved = resolveClusterConfig(recorded, options);
+  const apiserverPorts = Array.from({ length: resolved.apiservers }, (_, i) => resolved.apiserverPort + i);
+  const fixed = new Set([...apiserverPorts, ...resolved.storePorts, ...resolved.storePorts.map(peerPort)]);
+  const config = await withFaultProxyPorts(resolved, fixed);
+  const componentPorts = splitComponentPorts(config, await freePortsOn(HOST, componentPortCount(config), fixed));
+  const components = clusterComponents({ config, layout, logLevel: options.logLevel, componentPorts });
   const taken = await takenPorts(
     components.flatMap((c) => c.ports),
     HOST,
@@ -92,17 +110,34 @@ async function up(options: UpOptions, io: Console): Promise<number> {
     return 1;
   }
   mkdirSync(layout.logsDir, { recursive: true });
+  // A drill that died mid-way may have left components held down; a new up starts them all.
+  writeRestartHold(layout.restartHoldFile, new Set());
   ensureStoreSecret(layout.secretFile);
+  ensureServiceAccountKey(layout.dir);
   writeClusterConfig(layout.configFile, config);
-  writeKubeconfig(layout.kubeconfigFile, { server: `http://${HOST}:${config.apiserverPort}`, token: config.token });
+  // The cluster CA and every certificate (made once, reused), then the admin's and each component's kubeconfig.
+  const pki = ensureClusterPki(layout.dir, { nodeNames: nodeNames(config) });
+  writeClusterKubeconfigs({ clusterDir: layout.dir, adminFile: layout.kubeconfigFile, server: `https://${HOST}:${config.apiserverPort}`, pki });
 
   io.out(`picokube up: ${existing ? 'restarting the cluster' : 'starting a new cluster'} in ${layout.dir}\n`);
   // Every line about a component is aligned with the others, whichever comes first.
   const widest = components.map((c) => [c.name, c.endpoint, 'pid 0000000', '']);
   const row = (cells: string[]): string => alignColumns([...widest, cells]).at(-1) ?? '';
   const nameWidth = Math.max(...components.map((c) => c.name.length));
+  // Once the last replica is ready, a line names the leader they elected (progress, not a gate).
+  const lastStore = components.filter((c) => c.name.startsWith('store-')).at(-1)?.name;
+  let startFailed = false;
+  let leaderShown: Promise<void> = Promise.resolve();
+  const showStoreLeader = (): void => {
+    leaderShown = waitForStoreLeader(config, layout, STORE_LEADER_WAIT_MS, () => startFailed).then((l) => {
+      if (l) io.out(`${row([`store leader: store-${l.id}, term ${l.term}`])}\n`);
+    });
+  };
   const procs = new ClusterProcesses(layout, options.detach, {
-    ready: (s, ms) => io.out(`${row([s.spec.name, s.spec.endpoint, `pid ${s.record.pid}`, `ready in ${seconds(ms)}`])}\n`),
+    ready: (s, ms) => {
+      io.out(`${row([s.spec.name, s.spec.endpoint, `pid ${s.record.pid}`, `ready in ${seconds(ms)}`])}\n`);
+      if (s.spec.name === lastStore) showStoreLeader();
+    },
     exited: (name, how, inMs) => io.out(`${name} exited (${how})${inMs === undefined ? '' : `; restarting${inMs > 0 ? ` in ${seconds(inMs)}` : ''}`} (log: ${layout.logFile(name)})\n`),
     stopped: (t, outcome) => io.out(`  ${t.name.padEnd(nameWidth)}   ${`pid ${t.pid}`.padEnd(11)}   ${outcome}\n`),
   });
@@ -126,17 +161,20 @@ async function up(options: UpOptions, io: Console): Promise<number> {
   try {
     outcome = await Promise.race([starting.then(() => 'up' as const), signals.requested]);
   } catch (e) {
+    startFailed = true;
     io.err(`picokube up: ${(e as Error).message}\n`);
     await stop('the cluster did not come up');
     signals.release();
     return 1;
   }
   if (outcome !== 'up') {
+    startFailed = true;
     await stop(`${outcome} while starting`);
     signals.release();
     return 130;
   }
 
+  await leaderShown;
   const kubeconfig = shellQuote(layout.kubeconfigFile);
   io.out(
     `\nlogs: ${layout.logsDir}/<name>.log\n` +

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { httpStatus } from '../../scripts/launcher/http-probe.js';
+import { adminProbeTls } from '../../scripts/launcher/pki.js';
 import { type PidFile, readPidFile } from '../../scripts/launcher/pid-file.js';
 import { portTaken } from '../../scripts/launcher/ports.js';
 import { commandLineOf, isSameProcess } from '../../scripts/launcher/process-identity.js';
@@ -103,6 +104,9 @@ t.test('up refuses a bad command line before it starts anything, and says what t
     { argv: ['--log-level', 'loud'], says: /--log-level: expected one of/ },
     { argv: ['--bogus'], says: /Unknown option '--bogus'/ },
     { argv: ['--store-ports', '4001,4011,4021'], dir: existing, says: /created with --store-ports 3001,3011,3021/ },
+    { argv: ['--replicas', '5'], dir: existing, says: /created with 3 replicas/ },
+    { argv: ['--replicas', '5', '--store-ports', '2379,2389,2399'], says: /expected 5 ports/ },
+    { argv: ['--schedulers', '0'], says: /--schedulers: expected a number from 1 to 9/ },
   ];
   for (const c of cases) {
     let err = '';
@@ -164,21 +168,30 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   const kubeconfig = join(dir, 'kubeconfig');
   const cacheDir = join(dir, 'kube-cache');
 
-  const up = await picokube(['up', '--detach', '--dir', dir, ...ports.flags]);
+  // Two schedulers and two controller-managers: one of each is a standby.
+  const up = await picokube(['up', '--detach', '--dir', dir, ...ports.flags, '--schedulers', '2', '--controller-managers', '2']);
   const first = readPidFile(join(dir, 'pids.json'));
   if (first) seen.push(first);
   t.equal(up.code, 0, `up succeeded:\n${up.stdout}${up.stderr}`);
   t.match(up.stdout, /starting a new cluster/);
+  t.match(up.stdout, /store leader: store-[123], term \d+/, 'up names the store leader once elected');
   t.match(up.stdout, `export KUBECONFIG=${kubeconfig}`);
   t.ok(first, 'pids.json records the processes');
   if (!first) return;
   t.same(
     first.processes.map((p) => p.name),
-    ['store-1', 'store-2', 'store-3', 'apiserver', 'scheduler', 'controller-manager', 'node-1', 'node-2', 'node-3'],
+    ['fault-proxy', 'store-1', 'store-2', 'store-3', 'apiserver', 'scheduler', 'scheduler-2', 'controller-manager', 'controller-manager-2', 'node-1', 'node-2', 'node-3'],
   );
   t.equal(first.launcher, undefined, 'a detached cluster has no launcher');
-  t.equal(await httpStatus(`http://127.0.0.1:${ports.apiserverPort}/readyz`), 200, 'the apiserver is ready');
-  t.match(readFileSync(kubeconfig, 'utf8'), `server: http://127.0.0.1:${ports.apiserverPort}`);
+  const tls = adminProbeTls(dir);
+  t.ok(tls, 'the cluster CA and the admin certificate are in DIR/pki');
+  t.equal(await httpStatus(`https://127.0.0.1:${ports.apiserverPort}/readyz`, 2000, tls), 200, 'the apiserver is ready over https, verified by the cluster CA');
+  t.equal(await httpStatus(`http://127.0.0.1:${ports.apiserverPort}/readyz`, 2000), undefined, 'and speaks no plain http');
+  const kubeconfigText = readFileSync(kubeconfig, 'utf8');
+  t.match(kubeconfigText, `server: https://127.0.0.1:${ports.apiserverPort}`);
+  t.match(kubeconfigText, 'certificate-authority-data:', 'kubectl verifies the server');
+  t.notMatch(kubeconfigText, 'insecure-skip-tls-verify');
+  t.match(readFileSync(join(dir, 'kubeconfigs', 'scheduler.kubeconfig'), 'utf8'), 'client-certificate-data:', 'each component has its own kubeconfig');
 
   const ns = await kubectl(kubeconfig, cacheDir, ['create', '-f', '-', '--validate=false'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'launcher-test' } }));
   t.equal(ns.code, 0, `kubectl create: ${ns.stdout}${ns.stderr}`);
@@ -199,11 +212,42 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
     250,
   );
   t.strictSame(running.map((r) => r.split(' ')[1]).sort(), ['node-1', 'node-2', 'node-3'], 'one pod on each node');
+  // The seed's two pods, applied by the real kubectl from their manifests, reach Running.
+  const fixtures = join(ROOT, 'test/e2e/fixtures');
+  const seed = await kubectl(kubeconfig, cacheDir, ['apply', '-f', join(fixtures, 'myapp-pod.yaml'), '-f', join(fixtures, 'label-demo.yaml')]);
+  t.equal(seed.code, 0, `kubectl apply: ${seed.stdout}${seed.stderr}`);
+  t.match(seed.stdout, /pod\/myapp-pod created/);
+  t.match(seed.stdout, /pod\/label-demo created/);
+  await pollUntil(
+    'myapp-pod and label-demo Running',
+    async () => {
+      const r = await kubectl(kubeconfig, cacheDir, ['get', 'pods', 'myapp-pod', 'label-demo', '-o', 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}']);
+      return r.stdout.trim().split('\n').filter((l) => l === 'Running').length === 2 ? true : undefined;
+    },
+    120_000,
+    250,
+  );
+  const labelled = await kubectl(kubeconfig, cacheDir, ['get', 'pods', '-l', 'environment=production,app=nginx', '-o', 'name']);
+  t.equal(labelled.stdout.trim(), 'pod/label-demo', 'label-demo is found by its labels');
 
   const status = await picokube(['status', '--dir', dir]);
   t.equal(status.code, 0, status.stdout);
   for (const p of first.processes) t.match(status.stdout, new RegExp(`${p.name}\\s+${p.pid}\\s+running\\s+ready`), `status lists ${p.name}`);
   t.match(status.stdout, /detached/);
+  t.match(status.stdout, /store: leader store-[123], term \d+/, 'status names the store leader');
+  t.equal(status.stdout.match(/^\s+store-\d\s+\d\s+(yes|no)\s+\d+\s+\d+\s+\d+\s+\d+\s+yes$/gm)?.length, 3, 'three healthy replicas with term, revision and raft index');
+  for (const role of ['scheduler', 'controller-manager']) {
+    const roles = [...status.stdout.matchAll(new RegExp(`^\\s+${role}(?:-2)?\\s+\\d+\\s+running\\s+ready\\s+(active|standby)\\s`, 'gm'))].map((m) => m[1]).sort();
+    t.same(roles, ['active', 'standby'], `one ${role} is active, the other stands by`);
+  }
+  t.match(status.stdout, /nodes: 3 of 3 Ready/);
+  const podCounts = [...status.stdout.matchAll(/^\s+node-\d\s+True\s+(\d+)$/gm)].map((m) => Number(m[1]));
+  t.equal(podCounts.length, 3, 'every node is listed Ready');
+  t.equal(
+    podCounts.reduce((a, b) => a + b, 0),
+    5,
+    'their pod counts add up to the three deployment pods and the two seed pods',
+  );
 
   const again = await picokube(['up', '--detach', '--dir', dir, ...ports.flags]);
   t.equal(again.code, 1, 'a second up while it runs is refused');
@@ -213,7 +257,7 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   t.equal(down.code, 0, down.stdout + down.stderr);
   t.same(stillRunning(first), [], 'every recorded process is gone');
   t.notOk(existsSync(join(dir, 'pids.json')));
-  t.equal(await httpStatus(`http://127.0.0.1:${ports.apiserverPort}/readyz`, 500), undefined, 'nothing answers on the apiserver port');
+  t.equal(await httpStatus(`https://127.0.0.1:${ports.apiserverPort}/readyz`, 500), undefined, 'nothing answers on the apiserver port');
   t.equal((await picokube(['status', '--dir', dir])).code, 3, 'status: nothing runs');
 
   const restart = await picokube(['up', '--detach', '--dir', dir]);
@@ -224,6 +268,13 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   t.match(restart.stdout, `127.0.0.1:${ports.storePorts[0]}`, 'the recorded ports are used again without flags');
   const after = await kubectl(kubeconfig, cacheDir, ['get', 'ns', 'launcher-test', '-o', 'jsonpath={.metadata.name}']);
   t.equal(after.stdout, 'launcher-test', `the namespace created before the restart is there (${after.stderr.trim()})`);
+  const seedAfter = await kubectl(kubeconfig, cacheDir, ['get', 'pods', 'myapp-pod', 'label-demo', '-o', 'name']);
+  t.equal(seedAfter.stdout.trim(), 'pod/myapp-pod\npod/label-demo', `both seed pods are still there after the restart (${seedAfter.stderr.trim()})`);
+  t.same(
+    second?.processes.filter((p) => /^(scheduler|controller-manager)/.test(p.name)).map((p) => p.name),
+    ['scheduler', 'scheduler-2', 'controller-manager', 'controller-manager-2'],
+    'the standbys are remembered without flags',
+  );
   const down2 = await picokube(['down', '--dir', dir]);
   t.equal(down2.code, 0);
   if (second) t.same(stillRunning(second), [], 'every process of the second run is gone');
