@@ -56,7 +56,12 @@ async function setUp(server: string): Promise<void> {
     metadata: { name: TARGETS.pod, labels: { app: 'target' } },
     spec: { containers: [{ name: 'c', image: 'busybox' }] },
   });
-  await createIfAbsent(server, `/api/v1/namespaces/${NAMESPACE}/configmaps`, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: TARGETS.configMap }, data: { k: 'v' } });
+  await createIfAbsent(server, `/api/v1/namespaces/${NAMESPACE}/configmaps`, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: TARGETS.configMap },
+    data: { k: 'v' },
+  });
 }
 
 async function storeRevision(store: WsStoreClient | undefined): Promise<number | undefined> {
@@ -88,10 +93,22 @@ export async function runBadInputCampaign(o: CampaignOptions): Promise<CampaignR
 
 export function formatReport(r: CampaignReport): string {
   const lines = [`bad-input campaign (seed ${r.seed}): ${r.campaign.sent} requests`];
-  lines.push(`  by category: ${Object.entries(r.campaign.byCategory).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  lines.push(`  by answer:   ${Object.entries(r.campaign.byCode).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  lines.push(`  slow connections: ${r.slowLoris.connections} held open; meanwhile ${r.slowLoris.servedMeanwhile} normal requests served, ${r.slowLoris.failedMeanwhile} failed`);
-  lines.push(`  store revision: ${r.storeRevisionBefore ?? '-'} before, ${r.storeRevisionAfter ?? '-'} after (${r.storeRevisionBefore === r.storeRevisionAfter ? 'unchanged' : 'CHANGED'})`);
+  lines.push(
+    `  by category: ${Object.entries(r.campaign.byCategory)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `  by answer:   ${Object.entries(r.campaign.byCode)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
+  );
+  lines.push(
+    `  slow connections: ${r.slowLoris.connections} held open; meanwhile ${r.slowLoris.servedMeanwhile} normal requests served, ${r.slowLoris.failedMeanwhile} failed`,
+  );
+  lines.push(
+    `  store revision: ${r.storeRevisionBefore ?? '-'} before, ${r.storeRevisionAfter ?? '-'} after (${r.storeRevisionBefore === r.storeRevisionAfter ? 'unchanged' : 'CHANGED'})`,
+  );
   lines.push(`  a normal create afterwards: ${r.servesAfterwards ? 'served' : 'FAILED'}`);
   lines.push(`  violations: ${r.campaign.violations.length}`);
   for (const v of r.campaign.violations.slice(0, 20)) lines.push(`    [${v.category}] ${v.method} ${v.path}: ${v.why}`);

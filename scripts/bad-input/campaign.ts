@@ -78,7 +78,13 @@ export function statusProblem(answer: Answer): string | undefined {
 export function send(target: Target, req: BadRequest): Promise<Answer> {
   const url = new URL(target.server);
   const secure = url.protocol === 'https:';
-  const headers: Record<string, string> = { host: url.host, ...target.headers, ...req.headers, connection: 'close', 'content-length': String(req.body?.length ?? 0) };
+  const headers: Record<string, string> = {
+    host: url.host,
+    ...target.headers,
+    ...req.headers,
+    connection: 'close',
+    'content-length': String(req.body?.length ?? 0),
+  };
   const head = `${req.method} ${req.path} HTTP/1.1\r\n${Object.entries(headers)
     .map(([k, v]) => `${k}: ${v}`)
     .join('\r\n')}\r\n\r\n`;
@@ -153,7 +159,12 @@ export async function runCampaign(target: Target, requests: readonly BadRequest[
         if (why) result.violations.push({ category: req.category, method: req.method, path: req.path.slice(0, 160), why });
       } catch (err) {
         result.byCode.error = (result.byCode.error ?? 0) + 1;
-        result.violations.push({ category: req.category, method: req.method, path: req.path.slice(0, 160), why: `connection failed: ${(err as Error).message}` });
+        result.violations.push({
+          category: req.category,
+          method: req.method,
+          path: req.path.slice(0, 160),
+          why: `connection failed: ${(err as Error).message}`,
+        });
       }
     }
   };

@@ -82,7 +82,14 @@ function brokenJson(rng: Rng, t: Targets): BadRequest {
     () => Buffer.from([0xff, 0xfe, 0x7b, 0x22]),
   ];
   const body = pick(rng, variants)();
-  return { category: 'broken-json', method: pick(rng, ['POST', 'PUT']), path: podPath(t, 'POST'), headers: JSON_TYPE, body: Buffer.from(body), expect: 'refused' };
+  return {
+    category: 'broken-json',
+    method: pick(rng, ['POST', 'PUT']),
+    path: podPath(t, 'POST'),
+    headers: JSON_TYPE,
+    body: Buffer.from(body),
+    expect: 'refused',
+  };
 }
 
 function podPath(t: Targets, method: string, name = t.pod): string {
@@ -127,14 +134,28 @@ function wrongKind(rng: Rng, t: Targets): BadRequest {
     { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${n}` }, spec: { containers: [] } },
     { apiVersion: 'v1', kind: 'Pod', metadata: { name: `p-${n}` }, spec: { containers: [{ name: 'c', image: 'i', resources: { limits: { cpu: 'lots' } } }] } },
   ];
-  return { category: 'wrong-kind', method: 'POST', path: podPath(t, 'POST'), headers: JSON_TYPE, body: Buffer.from(JSON.stringify(pick(rng, bodies))), expect: 'refused' };
+  return {
+    category: 'wrong-kind',
+    method: 'POST',
+    path: podPath(t, 'POST'),
+    headers: JSON_TYPE,
+    body: Buffer.from(JSON.stringify(pick(rng, bodies))),
+    expect: 'refused',
+  };
 }
 
 function oversized(rng: Rng, t: Targets): BadRequest {
   // Over kube's 3 MiB request limit: a ConfigMap whose data alone is larger.
   const size = 3 * 1024 * 1024 + 1 + Math.floor(rng() * 1024 * 1024);
   const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `big-${Math.floor(rng() * 1e6)}` }, data: { blob: 'x'.repeat(size) } };
-  return { category: 'oversized', method: 'POST', path: `/api/v1/namespaces/${t.namespace}/configmaps`, headers: JSON_TYPE, body: Buffer.from(JSON.stringify(cm)), expect: 'refused' };
+  return {
+    category: 'oversized',
+    method: 'POST',
+    path: `/api/v1/namespaces/${t.namespace}/configmaps`,
+    headers: JSON_TYPE,
+    body: Buffer.from(JSON.stringify(cm)),
+    expect: 'refused',
+  };
 }
 
 function deepNesting(rng: Rng, t: Targets): BadRequest {
@@ -160,7 +181,22 @@ function deepNesting(rng: Rng, t: Targets): BadRequest {
   };
 }
 
-const INVALID_NAMES = ['UPPER', 'under_score', '-leading', 'trailing-', 'a'.repeat(254), 'dots..twice', 'sp ace', 'ünïcode', 'semi;colon', '', '.', '..', 'a/b', 'tab\tname'];
+const INVALID_NAMES = [
+  'UPPER',
+  'under_score',
+  '-leading',
+  'trailing-',
+  'a'.repeat(254),
+  'dots..twice',
+  'sp ace',
+  'ünïcode',
+  'semi;colon',
+  '',
+  '.',
+  '..',
+  'a/b',
+  'tab\tname',
+];
 
 function invalidName(rng: Rng, t: Targets): BadRequest {
   const name = pick(rng, INVALID_NAMES);
@@ -204,7 +240,13 @@ function badSelector(rng: Rng, t: Targets): BadRequest {
     'fieldSelector=spec.nodeName%20in%20(a)',
     'fieldSelector=%3D',
   ];
-  return { category: 'bad-selector', method: pick(rng, ['GET', 'DELETE']), path: `/api/v1/namespaces/${t.namespace}/pods?${pick(rng, selectors)}`, headers: {}, expect: 'refused' };
+  return {
+    category: 'bad-selector',
+    method: pick(rng, ['GET', 'DELETE']),
+    path: `/api/v1/namespaces/${t.namespace}/pods?${pick(rng, selectors)}`,
+    headers: {},
+    expect: 'refused',
+  };
 }
 
 function badPatch(rng: Rng, t: Targets): BadRequest {
@@ -292,7 +334,14 @@ function badMethod(rng: Rng, t: Targets): BadRequest {
     ['GET', `/api/v1/namespaces/${t.namespace}/pods/no-such-pod/log`],
   ];
   const [method, path] = pick(rng, variants);
-  return { category: 'bad-method', method, path, headers: method === 'GET' || method === 'DELETE' ? {} : JSON_TYPE, ...(method === 'GET' || method === 'DELETE' ? {} : { body: Buffer.from('{}') }), expect: 'refused' };
+  return {
+    category: 'bad-method',
+    method,
+    path,
+    headers: method === 'GET' || method === 'DELETE' ? {} : JSON_TYPE,
+    ...(method === 'GET' || method === 'DELETE' ? {} : { body: Buffer.from('{}') }),
+    expect: 'refused',
+  };
 }
 
 const GENERATORS: Readonly<Record<Category, (rng: Rng, t: Targets) => BadRequest>> = {
@@ -339,8 +388,13 @@ export function campaignRequests(seed: number, count: number, targets: Targets):
     let category: Category;
     if (i < CATEGORIES.length) category = CATEGORIES[i] as Category;
     else {
-      let r = rng() * total;
-      category = CATEGORIES.find((c) => (r -= WEIGHTS[c]) < 0) ?? 'broken-json';
+      const r = rng() * total;
+      let upTo = 0;
+      category =
+        CATEGORIES.find((c) => {
+          upTo += WEIGHTS[c];
+          return r < upTo;
+        }) ?? 'broken-json';
     }
     out.push(GENERATORS[category](rng, targets));
   }
