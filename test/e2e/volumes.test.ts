@@ -139,7 +139,7 @@ t.test('a StatefulSet with a volumeClaimTemplate gets a provisioned volume per r
   const described = await cluster.kubectl(['describe', 'pvc', 'www-web-0', '-n', 'default']);
   t.match(
     described.stdout,
-    /Normal\s+ProvisioningSucceeded\s+.*persistentvolume-binder-controller\s+Successfully provisioned volume/,
+    /Normal\s+ProvisioningSucceeded\s+.*persistentvolume-controller\s+Successfully provisioned volume/,
     'and kubectl describe lists it under Events',
   );
 });
