@@ -294,8 +294,8 @@ const badBodies: { name: string; body: () => Buffer; message: RegExp }[] = [
   },
   {
     name: 'a group whose schemas are not vendored',
-    body: () => wrap({ typeMeta: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role' }, raw: namespaceRaw }),
-    message: /no protobuf schema for kind "Role"/,
+    body: () => wrap({ typeMeta: { apiVersion: 'flowcontrol.apiserver.k8s.io/v1', kind: 'FlowSchema' }, raw: namespaceRaw }),
+    message: /no protobuf schema for kind "FlowSchema"/,
   },
   {
     name: 'a type that is not an API kind',
