@@ -4,6 +4,7 @@ import { pollUntil, sleep } from '../bench/processes.js';
 import { HOST, peerPort, storeIdsOf } from '../launcher/cluster-config.js';
 import { storeClientList, storePeerList } from '../launcher/components.js';
 import { writePidFile } from '../launcher/pid-file.js';
+import { isSameProcess } from '../launcher/process-identity.js';
 import { restartRecorded, waitReady } from '../launcher/start-component.js';
 import type { DrillDefinition } from './drill-runner.js';
 import { observed } from './verdicts.js';
@@ -16,6 +17,8 @@ const CATCH_UP_MS = 60_000;
  * only once those links are gone (2 × 12 ticks × 25 ms by default, with room).
  */
 const REMOVED_LINKS_GONE_MS = 1500;
+/** A replica given SIGTERM transfers leadership and exits; past this the drill fails. */
+const STOP_MS = 15_000;
 
 /** `argv` with each flag's value replaced (flags given as "--flag value" pairs). */
 function withFlags(argv: readonly string[], values: Readonly<Record<string, string>>): string[] {
@@ -31,6 +34,29 @@ function withFlags(argv: readonly string[], values: Readonly<Record<string, stri
 function flagOf(argv: readonly string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
   return i >= 0 ? argv[i + 1] : undefined;
+}
+
+/**
+ * The surviving replicas learned the new member's real peer address from the member-add; their
+ * own --peers still name the removed member. One at a time (SIGTERM hands leadership over first),
+ * each is restarted with --peers for the new membership: a replica dials the address its flags
+ * give over the one a change announced (replica.ts), so every link runs through the fault proxy
+ * again and a later partition cuts them all.
+ */
+async function reroutePeers(ctx: Parameters<DrillDefinition['inject']>[0], survivors: readonly number[]): Promise<void> {
+  const { cluster } = ctx;
+  for (const id of survivors) {
+    const name = `store-${id}`;
+    const record = cluster.record(name);
+    const argv = withFlags(record.argv, { '--peers': storePeerList(cluster.config, cluster.slotOf(id)), '--client-addresses': storeClientList(cluster.config) });
+    cluster.signal(name, 'SIGTERM');
+    await pollUntil(`${name} to exit`, () => !isSameProcess(record.pid, record.argv), STOP_MS, 50);
+    const started = restartRecorded({ ...record, argv });
+    const pids = cluster.pids();
+    writePidFile(cluster.layout.pidsFile, { ...pids, processes: pids.processes.map((p) => (p.name === name ? started : p)) });
+    await waitReady(started, CATCH_UP_MS);
+    ctx.note(`restarted ${name} (pid ${started.pid}) with --peers for the new membership`);
+  }
 }
 
 /**
@@ -119,6 +145,7 @@ export const replaceStoreMember: DrillDefinition = {
     ).catch(() => false);
     ctx.note(promoted ? `member promote ${newId}` : `member promote ${newId} kept failing`);
     await waitReady(started, CATCH_UP_MS);
+    await reroutePeers(ctx, newIds.filter((id) => id !== newId));
     ctx.healed();
     const members = (await ctx.store.status()).members;
     const voters = members.filter((m) => !m.isLearner).map((m) => m.id);
