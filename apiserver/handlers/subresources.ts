@@ -1,21 +1,22 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject } from '../../kube/object.js';
 import { isPlainObject } from '../../kube/object.js';
+import { requestUser } from '../auth/user-info.js';
 import type { ResourceDef } from '../registry/types.js';
-import { badRequest, conflict, invalid, methodNotAllowed, MODIFIED_CONFLICT, notFound, successStatus } from '../status.js';
+import { badRequest, conflict, invalid, MODIFIED_CONFLICT, methodNotAllowed, notFound, successStatus } from '../status.js';
 import { parseDeleteOptions } from '../strategy/deletion.js';
+import { rfc3339 } from '../time.js';
 import { decodeObjectBody, decodePatchBody, patchTypeOf } from './body.js';
 import type { ApiContext } from './context.js';
 import { negotiate } from './negotiate.js';
 import { applyPatch } from './patch.js';
-import { type Query, queryDryRun } from './query.js';
-import type { RequestInfo } from './request-info.js';
-import { deleteOne } from './remove.js';
-import { sendObject, sendStatus } from './respond.js';
-import { handleGet } from './read.js';
-import { handlePatch, handleUpdate } from './write.js';
 import { proxyPodLog } from './pod-log.js';
-import { rfc3339 } from '../time.js';
+import { type Query, queryDryRun } from './query.js';
+import { handleGet } from './read.js';
+import { deleteOne } from './remove.js';
+import type { RequestInfo } from './request-info.js';
+import { sendObject, sendStatus } from './respond.js';
+import { handlePatch, handleUpdate } from './write.js';
 
 /**
  * Subresources: `status` (writes only the status), `scale` (autoscaling/v1 Scale over a
@@ -58,7 +59,12 @@ function toScale(def: ResourceDef, obj: KubeObject): KubeObject {
   const scale = def.scale;
   if (!scale) throw notFound({ plural: `${def.plural}/scale`, group: def.group }, obj.metadata.name ?? '');
   const m = obj.metadata;
-  const metadata: KubeObject['metadata'] = { name: m.name ?? '', uid: m.uid ?? '', resourceVersion: m.resourceVersion ?? '', creationTimestamp: m.creationTimestamp ?? null };
+  const metadata: KubeObject['metadata'] = {
+    name: m.name ?? '',
+    uid: m.uid ?? '',
+    resourceVersion: m.resourceVersion ?? '',
+    creationTimestamp: m.creationTimestamp ?? null,
+  };
   if (m.namespace) metadata.namespace = m.namespace;
   return {
     kind: 'Scale',
@@ -92,7 +98,9 @@ async function handleScale(ctx: ApiContext, def: ResourceDef, info: RequestInfo,
     if (sentVersion && sentVersion !== current.metadata.resourceVersion) throw conflict(def, name, MODIFIED_CONFLICT);
     const replicas = (wanted.spec as { replicas?: unknown } | undefined)?.replicas;
     if (replicas !== undefined && (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0)) {
-      throw invalid({ plural: 'scale', group: 'autoscaling', kind: 'Scale' }, name, [{ reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` }]);
+      throw invalid({ plural: 'scale', group: 'autoscaling', kind: 'Scale' }, name, [
+        { reason: 'FieldValueInvalid', field: 'spec.replicas', message: `Invalid value: ${JSON.stringify(replicas)}: must be greater than or equal to 0` },
+      ]);
     }
     if (typeof replicas === 'number') {
       scale.setSpecReplicas(current, replicas);
@@ -109,7 +117,10 @@ async function handleBinding(ctx: ApiContext, def: ResourceDef, info: RequestInf
   const body = decodeObjectBody(req.headers['content-type'], req.body, ctx.protobuf);
   const target = isPlainObject(body) && isPlainObject(body.target) ? body.target : undefined;
   const nodeName = typeof target?.name === 'string' ? target.name : '';
-  if (!nodeName) throw invalid({ plural: 'bindings', group: '', kind: 'Binding' }, name, [{ reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' }]);
+  if (!nodeName)
+    throw invalid({ plural: 'bindings', group: '', kind: 'Binding' }, name, [
+      { reason: 'FieldValueRequired', field: 'target.name', message: 'Required value' },
+    ]);
   const bindingQ = { plural: 'pods/binding', group: '' };
   await ctx.objects.guaranteedUpdate(def, info.namespace, name, (pod) => {
     const spec = (pod.spec ?? {}) as { nodeName?: string };
@@ -129,7 +140,7 @@ async function handleEviction(ctx: ApiContext, def: ResourceDef, info: RequestIn
   const body = decodeObjectBody(req.headers['content-type'], req.body, ctx.protobuf);
   const deleteOptions = isPlainObject(body) ? body.deleteOptions : undefined;
   const opts = parseDeleteOptions(deleteOptions ?? undefined, {});
-  await deleteOne(ctx, def, info.namespace, info.name ?? '', opts, queryDryRun(req.query as Query));
+  await deleteOne(ctx, def, info.namespace, info.name ?? '', opts, queryDryRun(req.query as Query), requestUser(req));
   return sendStatus(reply, { ...successStatus(), code: 201 });
 }
 
@@ -143,7 +154,14 @@ async function handleFinalize(ctx: ApiContext, def: ResourceDef, info: RequestIn
   const rev = Number(current.metadata.resourceVersion);
   if (next.metadata.deletionTimestamp !== undefined && finalizers.length === 0 && (next.metadata.finalizers ?? []).length === 0) {
     const revision = await ctx.objects.delete(def, undefined, name, rev);
-    return sendObject(reply, def, { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } }, 200, negotiate(req.headers.accept), ctx.nowMs());
+    return sendObject(
+      reply,
+      def,
+      { ...next, metadata: { ...next.metadata, resourceVersion: String(revision) } },
+      200,
+      negotiate(req.headers.accept),
+      ctx.nowMs(),
+    );
   }
   const updated = await ctx.objects.update(def, next, rev);
   return sendObject(reply, def, updated, 200, negotiate(req.headers.accept), ctx.nowMs());

@@ -62,6 +62,10 @@ t.test('a node writes the status of and deletes only pods bound to it', async (t
   const del = await request('DELETE', `${PODS}/theirs`, undefined, asNode('n1'));
   t.equal(del.status, 403);
   t.equal(del.json.message, 'pods "theirs" is forbidden: node "n1" can only delete pods with spec.nodeName set to itself');
+  const eviction = { apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'theirs', namespace: 'default' } };
+  const evicted = await request('POST', `${PODS}/theirs/eviction`, eviction, asNode('n1'));
+  t.equal(evicted.status, 403, 'nor evicts them: an eviction is a delete to admission');
+  t.equal(evicted.json.message, 'pods "theirs" is forbidden: node "n1" can only delete pods with spec.nodeName set to itself');
   t.equal((await request('DELETE', `${PODS}/mine?gracePeriodSeconds=0`, undefined, asNode('n1'))).status, 200);
   const create = await request('POST', PODS, pod('new'), asNode('n1'));
   t.equal(create.status, 403);
