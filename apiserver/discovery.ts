@@ -76,7 +76,13 @@ export function apiResourceList(defs: readonly ResourceDef[], group: string, ver
   if (served.length === 0) return undefined;
   const resources: unknown[] = [];
   for (const d of served) {
-    const entry: Record<string, unknown> = { name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.virtual ? ['create'] : VERBS };
+    const entry: Record<string, unknown> = {
+      name: d.plural,
+      singularName: d.singular,
+      namespaced: d.namespaced,
+      kind: d.kind,
+      verbs: d.virtual ? ['create'] : VERBS,
+    };
     if (d.shortNames.length > 0) entry.shortNames = d.shortNames;
     if (d.categories.length > 0) entry.categories = d.categories;
     resources.push(entry);
@@ -120,7 +126,11 @@ export function aggregatedDiscovery(defs: readonly ResourceDef[], core: boolean,
         ...(d.categories.length > 0 ? { categories: d.categories } : {}),
         subresources: subresourcesOf(d).map((sub) => {
           const shape = SUBRESOURCES[sub];
-          return { subresource: sub, responseKind: { group: shape.group ?? d.group, version: shape.version ?? d.version, kind: shape.kind(d) }, verbs: shape.verbs };
+          return {
+            subresource: sub,
+            responseKind: { group: shape.group ?? d.group, version: shape.version ?? d.version, kind: shape.kind(d) },
+            verbs: shape.verbs,
+          };
         }),
       })),
     })),

@@ -96,7 +96,10 @@ export async function main(argv: string[]): Promise<void> {
   }
   // Load the protobuf definitions now, not on the first `kubectl create` (a few hundred ms).
   preloadKubernetesProtobuf();
-  const endpoints = (values.store as string).split(',').map((s) => s.trim()).filter(Boolean);
+  const endpoints = (values.store as string)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   let storeSecret: Uint8Array | undefined;
   try {
     storeSecret = values['store-secret-file'] === undefined ? undefined : loadSecret({ file: values['store-secret-file'] });

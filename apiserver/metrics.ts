@@ -51,7 +51,8 @@ export class ApiserverMetrics {
   /** The store client with every call timed into `storeSeconds`. */
   timedStore(store: StoreClient): StoreClient {
     const seconds = this.storeSeconds;
-    const timed = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
+    const timed =
+      <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>) =>
       async (...args: A): Promise<R> => {
         const end = seconds.startTimer({ operation });
         try {

@@ -100,7 +100,11 @@ export function buildApiserver(options: ApiserverOptions): Apiserver {
   const allocation = serviceAllocators(store, options.serviceClusterIPRange, options.serviceNodePortRange);
   const context: ApiContext = {
     registry,
-    objects: new ObjectStore(store, allocation.allocators, new ObjectLeases({ store, nowMs: options.nowMs ?? Date.now, ttlSecondsOverride: options.eventTtlSeconds })),
+    objects: new ObjectStore(
+      store,
+      allocation.allocators,
+      new ObjectLeases({ store, nowMs: options.nowMs ?? Date.now, ttlSecondsOverride: options.eventTtlSeconds }),
+    ),
     caches,
     definitions,
     logger: options.logger,
@@ -117,7 +121,13 @@ export function buildApiserver(options: ApiserverOptions): Apiserver {
   const compactor = new Compactor({ store, logger: options.logger.child({ component: 'compactor' }), intervalMs: options.compactionIntervalMs ?? 5 * 60_000 });
   const bodyLimit = options.bodyLimitBytes ?? BODY_LIMIT_BYTES_DEFAULT;
   // No fastify logger: the error handler logs what matters, and per-request lines would drown the rest.
-  const app = Fastify({ logger: false, bodyLimit, return503OnClosing: false, clientErrorHandler: answerClientError, ...(options.tls ? { https: httpsOptions(options.tls) } : {}) }) as unknown as FastifyInstance;
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    return503OnClosing: false,
+    clientErrorHandler: answerClientError,
+    ...(options.tls ? { https: httpsOptions(options.tls) } : {}),
+  }) as unknown as FastifyInstance;
   if (options.authenticator) {
     const authenticator = typeof options.authenticator === 'function' ? options.authenticator(context) : options.authenticator;
     installAuthentication(app, authenticator, options.logger.child({ component: 'authentication' }));
@@ -172,7 +182,11 @@ export function buildApiserver(options: ApiserverOptions): Apiserver {
     } catch (err) {
       failing.push(`[-]store failed: ${(err as Error).message}`);
     }
-    if (failing.length > 0) return reply.code(503).type('text/plain').send(`${failing.join('\n')}\nreadyz check failed\n`);
+    if (failing.length > 0)
+      return reply
+        .code(503)
+        .type('text/plain')
+        .send(`${failing.join('\n')}\nreadyz check failed\n`);
     return reply.type('text/plain').send('ok');
   });
   app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
@@ -224,7 +238,12 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
     return;
   }
   const code = err.code === 'HPE_HEADER_OVERFLOW' ? 431 : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
-  const message = code === 431 ? 'the request header fields are too large' : code === 408 ? 'the request was not received in time' : `the request could not be parsed: ${err.code ?? err.message}`;
+  const message =
+    code === 431
+      ? 'the request header fields are too large'
+      : code === 408
+        ? 'the request was not received in time'
+        : `the request could not be parsed: ${err.code ?? err.message}`;
   const body = JSON.stringify(clientErrorStatus(code, message).status);
   const phrase = code === 431 ? 'Request Header Fields Too Large' : code === 408 ? 'Request Timeout' : 'Bad Request';
   socket.end(`HTTP/1.1 ${code} ${phrase}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);

@@ -89,7 +89,9 @@ export function notFound(q: Qualified, name: string): ApiError {
 
 /** A URL that names nothing served (kube's answer for an unknown resource or path). */
 export function routeNotFound(): ApiError {
-  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', { causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }] });
+  return new ApiError(404, 'NotFound', 'the server could not find the requested resource', {
+    causes: [{ reason: 'UnexpectedServerResponse', message: '404 page not found' }],
+  });
 }
 
 export function alreadyExists(q: Qualified, name: string): ApiError {
@@ -143,12 +145,20 @@ export function methodNotAllowed(message: string): ApiError {
 }
 
 export function unsupportedMediaType(contentType: string): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf${contentType ? ` (got ${contentType})` : ''}`);
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf${contentType ? ` (got ${contentType})` : ''}`,
+  );
 }
 
 /** kube's NewNotAcceptableError wording for an Accept header the server cannot satisfy. */
 export function notAcceptable(): ApiError {
-  return new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+  return new ApiError(
+    406,
+    'NotAcceptable',
+    'only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf',
+  );
 }
 
 /** Node's HTTP parser refused the request before routing (headers too large, malformed request line): still a Status. */
@@ -157,7 +167,11 @@ export function clientErrorStatus(code: number, message: string): ApiError {
 }
 
 export function patchTypeNotSupported(contentType: string): ApiError {
-  return new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType || 'none'})`);
+  return new ApiError(
+    415,
+    'UnsupportedMediaType',
+    `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType || 'none'})`,
+  );
 }
 
 export function tooLarge(limitBytes: number): ApiError {

@@ -15,7 +15,13 @@ import type { Controller, ControllerContext, ControllerFactory } from './control
  * administrator adds). Any ClusterRole change re-queues every aggregated role (there are few).
  */
 
-export const CLUSTER_ROLES: ResourceRef = { group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'clusterroles', kind: 'ClusterRole', namespaced: false };
+export const CLUSTER_ROLES: ResourceRef = {
+  group: 'rbac.authorization.k8s.io',
+  version: 'v1',
+  resource: 'clusterroles',
+  kind: 'ClusterRole',
+  namespaced: false,
+};
 
 /** The rules an aggregated role should hold, given every ClusterRole; undefined if `role` aggregates nothing or a selector is malformed. */
 export function aggregatedRules(role: KubeObject, all: readonly KubeObject[]): unknown[] | undefined {

@@ -93,18 +93,15 @@ const PACKAGES: Readonly<Record<string, readonly string[]>> = {
   'io.k8s.api.policy.v1': ['Eviction'],
   'io.k8s.api.autoscaling.v1': ['Scale', 'ScaleSpec', 'ScaleStatus'],
   'io.k8s.api.coordination.v1': ['Lease', 'LeaseList', 'LeaseSpec'],
-  'io.k8s.api.discovery.v1': [
-    'EndpointSlice',
-    'EndpointSliceList',
-    'Endpoint',
-    'EndpointConditions',
-    'EndpointHints',
-    'ForNode',
-    'ForZone',
-  ],
+  'io.k8s.api.discovery.v1': ['EndpointSlice', 'EndpointSliceList', 'Endpoint', 'EndpointConditions', 'EndpointHints', 'ForNode', 'ForZone'],
   'io.k8s.api.storage.v1': ['StorageClass', 'StorageClassList'],
-  'io.k8s.api.rbac.v1': ['AggregationRule', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBindingList', 'ClusterRoleList', 'PolicyRule']
-    .concat(['Role', 'RoleBinding', 'RoleBindingList', 'RoleList', 'RoleRef']),
+  'io.k8s.api.rbac.v1': ['AggregationRule', 'ClusterRole', 'ClusterRoleBinding', 'ClusterRoleBindingList', 'ClusterRoleList', 'PolicyRule'].concat([
+    'Role',
+    'RoleBinding',
+    'RoleBindingList',
+    'RoleList',
+    'RoleRef',
+  ]),
   'io.k8s.api.authorization.v1': ['FieldSelectorAttributes', 'LabelSelectorAttributes', 'LocalSubjectAccessReview', 'NonResourceAttributes']
     .concat(['NonResourceRule', 'ResourceAttributes', 'ResourceRule', 'SelfSubjectAccessReview', 'SelfSubjectAccessReviewSpec'])
     .concat(['SelfSubjectRulesReview', 'SelfSubjectRulesReviewSpec', 'SubjectAccessReview', 'SubjectAccessReviewSpec'])
@@ -140,11 +137,7 @@ const QUANTITY_FIELDS = new Set(
 
 type FieldMarks = Pick<
   Schema,
-  | 'x-kubernetes-patch-strategy'
-  | 'x-kubernetes-patch-merge-key'
-  | 'x-kubernetes-list-type'
-  | 'x-kubernetes-list-map-keys'
-  | 'x-kubernetes-map-type'
+  'x-kubernetes-patch-strategy' | 'x-kubernetes-patch-merge-key' | 'x-kubernetes-list-type' | 'x-kubernetes-list-map-keys' | 'x-kubernetes-map-type'
 >;
 
 const mergeBy = (key: string, ...mapKeys: string[]): FieldMarks => ({

@@ -30,7 +30,9 @@ const commands: Record<string, () => Promise<{ main(argv: string[]): Promise<voi
 
 const load = command ? commands[command] : undefined;
 if (!load) {
-  process.stdout.write(`usage: picokube <command> [--help]\n\ncommands:\n  up         start a local cluster in .picokube/ (or --dir), kubeconfig included\n  down       stop the local cluster\n  status     show what runs of the local cluster\n  drill      run a fault drill against the local cluster (kill-store-leader, torn-wal, ... or all)\n  apiserver  run the Kubernetes API server over the store\n  store      run one replica of the replicated store\n  storectl   talk to the store (put, get, del, txn, watch, lease, member, snapshot, endpoint status)\n  scheduler  run the scheduler: binds pending pods to nodes\n  controller-manager\n             run the controllers (ReplicaSet, Deployment, Job, DaemonSet, StatefulSet, GC, ...)\n  node       run node agents (the kubelet's part): simulated or process runtime\n  fault-proxy\n             forward the store replicas' links; drills partition a replica through it\n`);
+  process.stdout.write(
+    `usage: picokube <command> [--help]\n\ncommands:\n  up         start a local cluster in .picokube/ (or --dir), kubeconfig included\n  down       stop the local cluster\n  status     show what runs of the local cluster\n  drill      run a fault drill against the local cluster (kill-store-leader, torn-wal, ... or all)\n  apiserver  run the Kubernetes API server over the store\n  store      run one replica of the replicated store\n  storectl   talk to the store (put, get, del, txn, watch, lease, member, snapshot, endpoint status)\n  scheduler  run the scheduler: binds pending pods to nodes\n  controller-manager\n             run the controllers (ReplicaSet, Deployment, Job, DaemonSet, StatefulSet, GC, ...)\n  node       run node agents (the kubelet's part): simulated or process runtime\n  fault-proxy\n             forward the store replicas' links; drills partition a replica through it\n`,
+  );
   process.exit(command === undefined || command === '--help' || command === 'help' ? 0 : 2);
 } else {
   const mod = await load();

@@ -41,15 +41,19 @@ export function readSnapshotFile(path: string): { data: Uint8Array; revision: nu
 export async function restoreSnapshotFile(file: string, dataDir: string, peers: string): Promise<{ revision: number; voters: number[] }> {
   const { data, revision } = readSnapshotFile(file);
   const state = decodeStateSnapshot(data);
-  const members = peers.split(',').filter(Boolean).map((p) => {
-    const m = /^(\d+)=(.+)$/.exec(p.trim());
-    if (!m) throw new Error(`--peers: expected id=host:port, got ${p}`);
-    const id = Number(m[1]);
-    return { id, peerAddress: m[2] as string, clientAddress: state.members.find((x) => x.id === id)?.clientAddress ?? '' };
-  });
+  const members = peers
+    .split(',')
+    .filter(Boolean)
+    .map((p) => {
+      const m = /^(\d+)=(.+)$/.exec(p.trim());
+      if (!m) throw new Error(`--peers: expected id=host:port, got ${p}`);
+      const id = Number(m[1]);
+      return { id, peerAddress: m[2] as string, clientAddress: state.members.find((x) => x.id === id)?.clientAddress ?? '' };
+    });
   const storage = await DiskStorage.open({ fs: new NodeFs(), dir: dataDir });
   try {
-    if (storage.lastIndex() > 0 || storage.snapshot().metadata.index > 0) throw new Error(`${dataDir} already holds a replica's data; restore into an empty directory`);
+    if (storage.lastIndex() > 0 || storage.snapshot().metadata.index > 0)
+      throw new Error(`${dataDir} already holds a replica's data; restore into an empty directory`);
     const voters = members.map((m) => m.id).sort((a, b) => a - b);
     await storage.save({ term: 1, vote: 0, commit: 1 }, [], {
       metadata: { index: 1, term: 1, confState: { voters, learners: [] } },

@@ -137,7 +137,9 @@ async function command(argv: string[]): Promise<number> {
           countOnly: values['count-only'],
           serializable: values.serializable,
         });
-        out(r, () => (values['count-only'] ? `${r.count}\n` : r.kvs.map((kv) => (values['keys-only'] ? `${kv.key}\n` : `${kv.key}\n${dec.decode(kv.value)}\n`)).join('')));
+        out(r, () =>
+          values['count-only'] ? `${r.count}\n` : r.kvs.map((kv) => (values['keys-only'] ? `${kv.key}\n` : `${kv.key}\n${dec.decode(kv.value)}\n`)).join(''),
+        );
         break;
       }
       case 'del': {
@@ -150,7 +152,11 @@ async function command(argv: string[]): Promise<number> {
       case 'txn': {
         const { compare, success, failure } = parseTxnScript(io.stdin());
         const r = await client.txn({ compare: compare as Compare[], success: success as TxnOp[], failure: failure as TxnOp[] });
-        out(r, () => `${r.succeeded ? 'SUCCESS' : 'FAILURE'}\n${r.results.map((x) => (x.t === 'range' ? x.kvs.map((kv) => `${kv.key}\n${dec.decode(kv.value)}\n`).join('') : x.t === 'put' ? 'OK\n' : `${x.deleted}\n`)).join('')}`);
+        out(
+          r,
+          () =>
+            `${r.succeeded ? 'SUCCESS' : 'FAILURE'}\n${r.results.map((x) => (x.t === 'range' ? x.kvs.map((kv) => `${kv.key}\n${dec.decode(kv.value)}\n`).join('') : x.t === 'put' ? 'OK\n' : `${x.deleted}\n`)).join('')}`,
+        );
         break;
       }
       case 'watch': {
@@ -159,7 +165,8 @@ async function command(argv: string[]): Promise<number> {
         const w = client.watch(key, { prefix: values.prefix, prevKv: true, ...(values.rev ? { fromRevision: Number(values.rev) } : {}) });
         process.on('SIGINT', () => w.cancel());
         for await (const batch of w) {
-          for (const e of batch.events) out({ revision: batch.revision, ...e }, () => `${e.type.toUpperCase()}\n${e.kv.key}\n${e.type === 'put' ? `${dec.decode(e.kv.value)}\n` : ''}`);
+          for (const e of batch.events)
+            out({ revision: batch.revision, ...e }, () => `${e.type.toUpperCase()}\n${e.kv.key}\n${e.type === 'put' ? `${dec.decode(e.kv.value)}\n` : ''}`);
         }
         break;
       }
@@ -188,7 +195,10 @@ async function command(argv: string[]): Promise<number> {
         const r = await client.request<{ data: Uint8Array; revision: number; index: number }>({ op: 'snapshot' });
         writeSnapshotFile(args[1], r.data, r.revision);
         const check = readSnapshotFile(args[1]);
-        out({ file: args[1], revision: check.revision, bytes: r.data.byteLength }, () => `snapshot saved to ${args[1]} at revision ${r.revision} (${r.data.byteLength} bytes)\n`);
+        out(
+          { file: args[1], revision: check.revision, bytes: r.data.byteLength },
+          () => `snapshot saved to ${args[1]} at revision ${r.revision} (${r.data.byteLength} bytes)\n`,
+        );
         break;
       }
       default:
@@ -260,8 +270,17 @@ function parseLeaseId(s: string | undefined): number {
 
 async function endpoint(client: WsStoreClient, sub: string | undefined, rev: number, json: boolean): Promise<void> {
   if (sub === 'hash') {
-    const rows = await Promise.all(client.endpoints.map(async (a) => ({ endpoint: a, ...(await client.callOn<{ hash: number; revision: number }>(a, { op: 'hash', revision: rev }).catch((e: Error) => ({ error: e.message }))) })));
-    io.out(json ? `${JSON.stringify(rows)}\n` : `${rows.map((r) => ('error' in r ? `${r.endpoint}, error: ${r.error}` : `${r.endpoint}, ${r.hash}, revision ${r.revision}`)).join('\n')}\n`);
+    const rows = await Promise.all(
+      client.endpoints.map(async (a) => ({
+        endpoint: a,
+        ...(await client.callOn<{ hash: number; revision: number }>(a, { op: 'hash', revision: rev }).catch((e: Error) => ({ error: e.message }))),
+      })),
+    );
+    io.out(
+      json
+        ? `${JSON.stringify(rows)}\n`
+        : `${rows.map((r) => ('error' in r ? `${r.endpoint}, error: ${r.error}` : `${r.endpoint}, ${r.hash}, revision ${r.revision}`)).join('\n')}\n`,
+    );
     return;
   }
   if (sub !== 'status') throw usage('endpoint status | endpoint hash');
@@ -273,7 +292,16 @@ async function endpoint(client: WsStoreClient, sub: string | undefined, rev: num
   const table = rows.map((r) => {
     const s = r.status as StoreStatus | undefined;
     if (!s) return [r.address, '-', '-', '-', '-', '-', '-', r.error ?? ''];
-    return [r.address, String(s.id), s.leader === s.id ? 'true' : 'false', String(s.term), String(s.revision), String(s.raftIndex), String(s.raftAppliedIndex), formatBytes(s.dbSizeBytes)];
+    return [
+      r.address,
+      String(s.id),
+      s.leader === s.id ? 'true' : 'false',
+      String(s.term),
+      String(s.revision),
+      String(s.raftIndex),
+      String(s.raftAppliedIndex),
+      formatBytes(s.dbSizeBytes),
+    ];
   });
   printTable(['ENDPOINT', 'ID', 'IS LEADER', 'RAFT TERM', 'REVISION', 'RAFT INDEX', 'RAFT APPLIED INDEX', 'DB SIZE'], table);
 }
@@ -288,7 +316,13 @@ async function member(client: WsStoreClient, args: string[], values: Record<stri
       break;
     case 'add':
       if (!values['peer-url'] || !values['client-url']) throw usage('member add ID --peer-url HOST:PORT --client-url HOST:PORT [--learner]');
-      s = await client.request<StoreStatus>({ op: 'memberAdd', memberId: id, peerAddress: values['peer-url'], clientAddress: values['client-url'], learner: values.learner === true });
+      s = await client.request<StoreStatus>({
+        op: 'memberAdd',
+        memberId: id,
+        peerAddress: values['peer-url'],
+        clientAddress: values['client-url'],
+        learner: values.learner === true,
+      });
       break;
     case 'promote':
       s = await client.request<StoreStatus>({ op: 'memberPromote', memberId: id });
@@ -300,7 +334,11 @@ async function member(client: WsStoreClient, args: string[], values: Record<stri
       throw usage('member list | add | promote | remove');
   }
   if (json) io.out(`${JSON.stringify(s.members)}\n`);
-  else printTable(['ID', 'NAME', 'PEER ADDRS', 'CLIENT ADDRS', 'IS LEARNER'], s.members.map((m) => [String(m.id), m.name, m.peerAddress, m.clientAddress, String(m.isLearner)]));
+  else
+    printTable(
+      ['ID', 'NAME', 'PEER ADDRS', 'CLIENT ADDRS', 'IS LEARNER'],
+      s.members.map((m) => [String(m.id), m.name, m.peerAddress, m.clientAddress, String(m.isLearner)]),
+    );
 }
 
 function printTable(head: string[], rows: string[][]): void {

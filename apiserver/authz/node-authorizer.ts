@@ -48,7 +48,8 @@ export class NodeAuthorizer {
         if (!WRITE_VERBS.has(attrs.verb) || attrs.name === '') return undefined;
         const pod = this.source.get('', 'Pod', attrs.namespace, attrs.name);
         const boundTo = pod ? podNodeName(pod) : '';
-        if (pod && boundTo !== node) return deny(`node '${node}' cannot modify pod '${attrs.namespace}/${attrs.name}' bound to ${boundTo === '' ? 'no node' : `node '${boundTo}'`}`);
+        if (pod && boundTo !== node)
+          return deny(`node '${node}' cannot modify pod '${attrs.namespace}/${attrs.name}' bound to ${boundTo === '' ? 'no node' : `node '${boundTo}'`}`);
         return undefined;
       }
       default:

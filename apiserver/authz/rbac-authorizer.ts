@@ -51,7 +51,11 @@ export class RbacAuthorizer implements Authorizer {
    * system:masters holds `*` on everything.
    */
   rulesFor(user: UserInfo, namespace: string): PolicyRule[] {
-    if (user.groups.includes(MASTERS_GROUP)) return [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }];
+    if (user.groups.includes(MASTERS_GROUP))
+      return [
+        { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+        { verbs: ['*'], nonResourceURLs: ['*'] },
+      ];
     return [...this.grantedRoles(user, namespace)].flatMap((g) => [...g.rules]);
   }
 

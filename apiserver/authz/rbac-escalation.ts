@@ -42,7 +42,12 @@ async function checkRole(req: AdmissionRequest, role: KubeObject, authorizer: Au
   const rules = rulesOf(role.rules);
   const aggregated = role.aggregationRule !== undefined && role.aggregationRule !== null;
   // An update that leaves the rules (and aggregation) as they were grants nothing new.
-  if (req.oldObject && JSON.stringify(rulesOf(req.oldObject.rules)) === JSON.stringify(rules) && JSON.stringify(req.oldObject.aggregationRule) === JSON.stringify(role.aggregationRule)) return;
+  if (
+    req.oldObject &&
+    JSON.stringify(rulesOf(req.oldObject.rules)) === JSON.stringify(rules) &&
+    JSON.stringify(req.oldObject.aggregationRule) === JSON.stringify(role.aggregationRule)
+  )
+    return;
   const namespace = req.def.namespaced ? req.namespace : '';
   if (await allowed(authorizer, req.user, 'escalate', req.def.plural, namespace, req.name)) return;
   if (aggregated) throw forbidden(req.def, req.name, 'must have cluster-admin privileges to use the aggregationRule');

@@ -49,7 +49,15 @@ export async function handleList(ctx: ApiContext, def: ResourceDef, info: Reques
   const cache = ctx.caches.forResource(def);
   const fromStore = async (revision?: number): Promise<FastifyReply> => {
     const list = await ctx.objects.list(def, { namespace, limit, continueToken, revision, predicate: filter.predicate });
-    return sendList(reply, def, list.items, { resourceVersion: String(list.revision), continue: list.continueToken, remainingItemCount: list.remainingItemCount }, rep, ctx.nowMs(), includeObject);
+    return sendList(
+      reply,
+      def,
+      list.items,
+      { resourceVersion: String(list.revision), continue: list.continueToken, remainingItemCount: list.remainingItemCount },
+      rep,
+      ctx.nowMs(),
+      includeObject,
+    );
   };
   const fromCache = (): FastifyReply | undefined => {
     if (!cache?.ready()) return undefined;

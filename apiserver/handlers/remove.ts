@@ -40,7 +40,13 @@ export async function handleDelete(ctx: ApiContext, def: ResourceDef, info: Requ
 /** kube's registries with `ReturnDeletedObject: true`: a DELETE that removes one answers the object. */
 const RETURNS_DELETED_OBJECT: ReadonlySet<string> = new Set(['pods', 'services', 'namespaces', 'persistentvolumes', 'persistentvolumeclaims']);
 
-export async function handleDeleteCollection(ctx: ApiContext, def: ResourceDef, info: RequestInfo, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function handleDeleteCollection(
+  ctx: ApiContext,
+  def: ResourceDef,
+  info: RequestInfo,
+  req: FastifyRequest,
+  reply: FastifyReply,
+): Promise<FastifyReply> {
   const q = req.query as Query;
   const opts = deleteOptionsOf(ctx, req, q);
   const dryRun = queryDryRun(q);

@@ -1,12 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import {
-  aggregatedContentType,
-  aggregatedDiscovery,
-  apiGroupDocument,
-  apiGroupList,
-  apiResourceList,
-  apiVersions,
-} from '../discovery.js';
+import { aggregatedContentType, aggregatedDiscovery, apiGroupDocument, apiGroupList, apiResourceList, apiVersions } from '../discovery.js';
 import { authorizeNonResourceRequest, authorizeResourceRequest } from '../authz/request-authorization.js';
 import type { ResourceDef } from '../registry/types.js';
 import { methodNotAllowed, notAcceptable, notFound, routeNotFound } from '../status.js';
@@ -71,7 +64,8 @@ async function dispatch(ctx: ApiContext, def: ResourceDef, info: RequestInfo, re
       return handleWatch(ctx, def, info, req, reply);
     case 'create':
       if (info.name !== undefined) throw methodNotAllowed(`the server does not allow this method on the requested resource (post ${def.plural} ${info.name})`);
-      if (def.namespaced && info.namespace === undefined) throw methodNotAllowed(`the server does not allow this method on the requested resource (post ${def.plural}): create in a namespace`);
+      if (def.namespaced && info.namespace === undefined)
+        throw methodNotAllowed(`the server does not allow this method on the requested resource (post ${def.plural}): create in a namespace`);
       return handleCreate(ctx, def, info, req, reply);
     case 'update':
       return handleUpdate(ctx, def, info, req, reply, 'main');
@@ -87,7 +81,8 @@ async function dispatch(ctx: ApiContext, def: ResourceDef, info: RequestInfo, re
 }
 
 function serveDiscovery(ctx: ApiContext, path: DiscoveryPath, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} discovery)`);
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw methodNotAllowed(`the server does not allow this method on the requested resource (${req.method} discovery)`);
   const defs = ctx.registry.all;
   const core = req.url.startsWith('/api') && !req.url.startsWith('/apis');
   if (path.version === undefined && path.group === undefined) {

@@ -42,7 +42,15 @@ function send(reply: FastifyReply, code: number, body: unknown, rep: Representat
     .send(Buffer.from(JSON.stringify(body)));
 }
 
-export function sendObject(reply: FastifyReply, def: ResourceDef, obj: KubeObject, code: number, rep: Representation, nowMs: number, includeObject: IncludeObject = 'Metadata'): FastifyReply {
+export function sendObject(
+  reply: FastifyReply,
+  def: ResourceDef,
+  obj: KubeObject,
+  code: number,
+  rep: Representation,
+  nowMs: number,
+  includeObject: IncludeObject = 'Metadata',
+): FastifyReply {
   if (rep.as === 'table') {
     const table = toTable(def, [obj], { nowMs, includeObject, resourceVersion: obj.metadata.resourceVersion ?? '' });
     return send(reply, code, { ...table, apiVersion: `meta.k8s.io/${rep.version}` }, rep, TABLE_CONTENT_TYPE(rep.version));
@@ -51,7 +59,15 @@ export function sendObject(reply: FastifyReply, def: ResourceDef, obj: KubeObjec
   return send(reply, code, obj, rep);
 }
 
-export function sendList(reply: FastifyReply, def: ResourceDef, items: KubeObject[], meta: ListMeta, rep: Representation, nowMs: number, includeObject: IncludeObject): FastifyReply {
+export function sendList(
+  reply: FastifyReply,
+  def: ResourceDef,
+  items: KubeObject[],
+  meta: ListMeta,
+  rep: Representation,
+  nowMs: number,
+  includeObject: IncludeObject,
+): FastifyReply {
   const metadata: Record<string, unknown> = { resourceVersion: meta.resourceVersion };
   if (meta.continue) metadata.continue = meta.continue;
   if (meta.remainingItemCount !== undefined) metadata.remainingItemCount = meta.remainingItemCount;
@@ -61,7 +77,12 @@ export function sendList(reply: FastifyReply, def: ResourceDef, items: KubeObjec
     return send(reply, 200, { ...table, apiVersion: `meta.k8s.io/${rep.version}`, metadata }, rep, TABLE_CONTENT_TYPE(rep.version));
   }
   if (rep.as === 'metadata') {
-    return send(reply, 200, { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${rep.version}`, metadata, items: items.map((o) => partial(o, rep.version)) }, rep);
+    return send(
+      reply,
+      200,
+      { kind: 'PartialObjectMetadataList', apiVersion: `meta.k8s.io/${rep.version}`, metadata, items: items.map((o) => partial(o, rep.version)) },
+      rep,
+    );
   }
   return send(reply, 200, { kind: `${def.kind}List`, apiVersion: apiVersionOf(def), metadata, items }, rep);
 }

@@ -24,7 +24,12 @@ export function filterFromQuery(def: ResourceDef, q: Query): ObjectFilter {
   try {
     if (labelText.trim() !== '') labels = parseLabelSelector(labelText);
   } catch (err) {
-    throw badRequest(`unable to parse requirement: ${(err as Error).message}`.replace('unable to parse requirement: unable to parse requirement: ', 'unable to parse requirement: '));
+    throw badRequest(
+      `unable to parse requirement: ${(err as Error).message}`.replace(
+        'unable to parse requirement: unable to parse requirement: ',
+        'unable to parse requirement: ',
+      ),
+    );
   }
   try {
     if (fieldText.trim() !== '') fields = parseFieldSelector(fieldText);

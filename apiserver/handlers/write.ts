@@ -62,7 +62,14 @@ export async function handleCreate(ctx: ApiContext, def: ResourceDef, info: Requ
   }
 }
 
-export async function handleUpdate(ctx: ApiContext, def: ResourceDef, info: RequestInfo, req: FastifyRequest, reply: FastifyReply, target: UpdateTarget): Promise<FastifyReply> {
+export async function handleUpdate(
+  ctx: ApiContext,
+  def: ResourceDef,
+  info: RequestInfo,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  target: UpdateTarget,
+): Promise<FastifyReply> {
   const q = req.query as Query;
   const dryRun = queryDryRun(q);
   const body = decodeObjectBody(req.headers['content-type'], req.body, ctx.protobuf);
@@ -77,14 +84,30 @@ export async function handleUpdate(ctx: ApiContext, def: ResourceDef, info: Requ
     throw conflict(def, name, MODIFIED_CONFLICT);
   }
   const expected = Number(sentVersion || current.metadata.resourceVersion);
-  const base = { operation: 'UPDATE', def, namespace: info.namespace, name, subresource: target === 'status' ? 'status' : '', oldObject: current, user: requestUser(req), dryRun } as const;
+  const base = {
+    operation: 'UPDATE',
+    def,
+    namespace: info.namespace,
+    name,
+    subresource: target === 'status' ? 'status' : '',
+    oldObject: current,
+    user: requestUser(req),
+    dryRun,
+  } as const;
   const admitted = (await admitWrite(ctx, { ...base, object })) ?? object;
   const next = prepareUpdate(def, admitted, current, target);
   await validateWrite(ctx, { ...base, object: next });
   return commitUpdate(ctx, def, info, req, reply, current, next, expected, dryRun);
 }
 
-export async function handlePatch(ctx: ApiContext, def: ResourceDef, info: RequestInfo, req: FastifyRequest, reply: FastifyReply, target: UpdateTarget): Promise<FastifyReply> {
+export async function handlePatch(
+  ctx: ApiContext,
+  def: ResourceDef,
+  info: RequestInfo,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  target: UpdateTarget,
+): Promise<FastifyReply> {
   const q = req.query as Query;
   const dryRun = queryDryRun(q);
   const patchType = patchTypeOf(req.headers['content-type']);
@@ -126,7 +149,16 @@ export async function handlePatch(ctx: ApiContext, def: ResourceDef, info: Reque
     const identified = checkBodyIdentity(def, patched, info.namespace, info.name);
     const decodeError = patchType === 'apply' ? undefined : (detail: string) => invalidPatch(goQuote(patchedValue(patchType, patch, patched)), detail);
     const { object, warnings } = checkFields(def, identified, mode, ctx.definitions, decodeError);
-    const base = { operation: 'UPDATE', def, namespace: info.namespace, name, subresource: target === 'status' ? 'status' : '', oldObject: current, user: requestUser(req), dryRun } as const;
+    const base = {
+      operation: 'UPDATE',
+      def,
+      namespace: info.namespace,
+      name,
+      subresource: target === 'status' ? 'status' : '',
+      oldObject: current,
+      user: requestUser(req),
+      dryRun,
+    } as const;
     const admitted = (await admitWrite(ctx, { ...base, object })) ?? object;
     const next = prepareUpdate(def, admitted, current, target);
     // A no-op against a cached copy proves nothing about the current object.

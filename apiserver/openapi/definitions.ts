@@ -7,9 +7,7 @@ import type { Schema, SchemaDefinitions } from '../../kube/schema/types.js';
  * @kubernetes/client-node's models into definitions.json, read once when this module loads.
  * Read-only: callers share one copy.
  */
-export const definitions: SchemaDefinitions = deepFreeze(
-  JSON.parse(readFileSync(new URL('./definitions.json', import.meta.url), 'utf8')) as SchemaDefinitions,
-);
+export const definitions: SchemaDefinitions = deepFreeze(JSON.parse(readFileSync(new URL('./definitions.json', import.meta.url), 'utf8')) as SchemaDefinitions);
 
 /** A kind's top-level schema by definition name (a ResourceDef's `schemaName`); undefined if unknown. */
 export function kindSchema(schemaName: string): Schema | undefined {

@@ -27,9 +27,7 @@ export interface Operation {
   readonly operationId: string;
   readonly parameters?: readonly Parameter[];
   readonly requestBody?: { readonly content: Readonly<Record<string, { readonly schema: Schema }>>; readonly required: true };
-  readonly responses: Readonly<
-    Record<string, { readonly description: string; readonly content?: Readonly<Record<string, { readonly schema: Schema }>> }>
-  >;
+  readonly responses: Readonly<Record<string, { readonly description: string; readonly content?: Readonly<Record<string, { readonly schema: Schema }>> }>>;
   readonly 'x-kubernetes-action': Action;
   readonly 'x-kubernetes-group-version-kind': GroupVersionKind;
 }
@@ -89,42 +87,18 @@ const P = {
   ),
   gracePeriodSeconds: query('gracePeriodSeconds', 'integer', 'The duration in seconds before the object should be deleted.'),
   orphanDependents: query('orphanDependents', 'boolean', 'Deprecated: please use the PropagationPolicy.'),
-  propagationPolicy: query(
-    'propagationPolicy',
-    'string',
-    "Whether and how garbage collection will be performed: 'Orphan', 'Background' or 'Foreground'.",
-  ),
+  propagationPolicy: query('propagationPolicy', 'string', "Whether and how garbage collection will be performed: 'Orphan', 'Background' or 'Foreground'."),
   labelSelector: query('labelSelector', 'string', 'A selector to restrict the list of returned objects by their labels.'),
   fieldSelector: query('fieldSelector', 'string', 'A selector to restrict the list of returned objects by their fields.'),
   limit: query('limit', 'integer', 'limit is a maximum number of responses to return for a list call; `continue` fetches the rest.'),
   continue: query('continue', 'string', 'The continue option should be set when retrieving more results from the server.'),
-  resourceVersion: query(
-    'resourceVersion',
-    'string',
-    'resourceVersion sets a constraint on what resource versions a request may be served from.',
-  ),
-  resourceVersionMatch: query(
-    'resourceVersionMatch',
-    'string',
-    'resourceVersionMatch determines how resourceVersion is applied to list calls.',
-  ),
+  resourceVersion: query('resourceVersion', 'string', 'resourceVersion sets a constraint on what resource versions a request may be served from.'),
+  resourceVersionMatch: query('resourceVersionMatch', 'string', 'resourceVersionMatch determines how resourceVersion is applied to list calls.'),
   timeoutSeconds: query('timeoutSeconds', 'integer', 'Timeout for the list/watch call.'),
-  watch: query(
-    'watch',
-    'boolean',
-    'Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.',
-  ),
+  watch: query('watch', 'boolean', 'Watch for changes to the described resources and return them as a stream of add, update, and remove notifications.'),
   allowWatchBookmarks: query('allowWatchBookmarks', 'boolean', 'allowWatchBookmarks requests watch events with type "BOOKMARK".'),
-  sendInitialEvents: query(
-    'sendInitialEvents',
-    'boolean',
-    'With watch=true, begins the watch stream with synthetic events for the current state.',
-  ),
-  container: query(
-    'container',
-    'string',
-    'The container for which to stream logs. Defaults to only container if there is one container in the pod.',
-  ),
+  sendInitialEvents: query('sendInitialEvents', 'boolean', 'With watch=true, begins the watch stream with synthetic events for the current state.'),
+  container: query('container', 'string', 'The container for which to stream logs. Defaults to only container if there is one container in the pod.'),
   follow: query('follow', 'boolean', 'Follow the log stream of the pod. Defaults to false.'),
   previous: query('previous', 'boolean', 'Return previous terminated container logs. Defaults to false.'),
   sinceSeconds: query('sinceSeconds', 'integer', 'A relative time in seconds before the current time from which to show logs.'),
@@ -133,15 +107,11 @@ const P = {
   limitBytes: query('limitBytes', 'integer', 'If set, the number of bytes to read from the server before terminating the log output.'),
 };
 const WRITE = [P.dryRun, P.fieldManager, P.fieldValidation];
-const LIST = [
-  P.allowWatchBookmarks,
-  P.continue,
-  P.fieldSelector,
-  P.labelSelector,
-  P.limit,
-  P.resourceVersion,
-  P.resourceVersionMatch,
-].concat([P.sendInitialEvents, P.timeoutSeconds, P.watch]);
+const LIST = [P.allowWatchBookmarks, P.continue, P.fieldSelector, P.labelSelector, P.limit, P.resourceVersion, P.resourceVersionMatch].concat([
+  P.sendInitialEvents,
+  P.timeoutSeconds,
+  P.watch,
+]);
 const DELETE = [P.dryRun, P.gracePeriodSeconds, P.orphanDependents, P.propagationPolicy];
 const LOG = [P.container, P.follow, P.limitBytes, P.previous, P.sinceSeconds, P.tailLines, P.timestamps];
 
@@ -154,12 +124,7 @@ const pathParam = (name: 'name' | 'namespace', what: string): Parameter => ({
 });
 
 const BODY_TYPES = ['application/json', 'application/yaml'];
-const PATCH_TYPES = [
-  'application/apply-patch+yaml',
-  'application/json-patch+json',
-  'application/merge-patch+json',
-  'application/strategic-merge-patch+json',
-];
+const PATCH_TYPES = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
 
 /** The paths of one resource, keyed by URL template. */
 export function resourcePaths(def: ResourceDef, definitions: SchemaDefinitions): Record<string, PathItem> {
@@ -193,8 +158,7 @@ export function resourcePaths(def: ResourceDef, definitions: SchemaDefinitions):
       delete: op('delete', '', gvk, DELETE, { '200': kind, '202': kind }, schemaOf(DELETE_OPTIONS_SCHEMA, definitions)),
     },
   };
-  if (def.namespaced)
-    paths[`${prefix}/${def.plural}`] = { parameters: [P.pretty], get: op('list', 'ForAllNamespaces', gvk, LIST, { '200': list }) };
+  if (def.namespaced) paths[`${prefix}/${def.plural}`] = { parameters: [P.pretty], get: op('list', 'ForAllNamespaces', gvk, LIST, { '200': list }) };
   for (const sub of def.subresources) {
     const item = { parameters: [...name, ...ns, P.pretty] };
     const other = SUBRESOURCE_KINDS[sub];
@@ -247,17 +211,14 @@ function operationFactory(def: ResourceDef) {
       : `${verb}${gv}${action === 'deletecollection' ? 'Collection' : ''}${scoped}${def.kind}${subresource}`;
     const what = subresource ? `${subresource.toLowerCase()} of the specified ${def.kind}` : `${words} ${def.kind}`;
     const out: Record<string, { description: string; content?: Record<string, { schema: Schema }> }> = {};
-    for (const [code, schema] of Object.entries(responses))
-      out[code] = { description: RESPONSE_WORDS[code] ?? 'OK', content: { [responseType]: { schema } } };
+    for (const [code, schema] of Object.entries(responses)) out[code] = { description: RESPONSE_WORDS[code] ?? 'OK', content: { [responseType]: { schema } } };
     out['401'] = { description: 'Unauthorized' };
     return {
       tags: [tag],
       description: `${verb === 'read' ? 'read' : verb} ${what}`,
       operationId,
       ...(parameters.length ? { parameters } : {}),
-      ...(requestBody
-        ? { requestBody: { content: Object.fromEntries(requestTypes.map((t) => [t, { schema: requestBody }])), required: true as const } }
-        : {}),
+      ...(requestBody ? { requestBody: { content: Object.fromEntries(requestTypes.map((t) => [t, { schema: requestBody }])), required: true as const } } : {}),
       responses: out,
       'x-kubernetes-action': action,
       'x-kubernetes-group-version-kind': gvk,

@@ -28,7 +28,9 @@ export function decodeContinue(text: string, prefix: string): ContinueToken {
   }
   const p = parsed as { v?: unknown; rv?: unknown; start?: unknown };
   if (p.v !== TOKEN_VERSION) throw badRequest(`continue key is not valid: server does not recognize this encoding`);
-  if (typeof p.rv !== 'number' || !Number.isSafeInteger(p.rv) || p.rv <= 0) throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
-  if (typeof p.start !== 'string' || p.start.includes('..') || p.start.startsWith('/')) throw badRequest('continue key is not valid: path traversal not allowed');
+  if (typeof p.rv !== 'number' || !Number.isSafeInteger(p.rv) || p.rv <= 0)
+    throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+  if (typeof p.start !== 'string' || p.start.includes('..') || p.start.startsWith('/'))
+    throw badRequest('continue key is not valid: path traversal not allowed');
   return { revision: p.rv, startKey: prefix + p.start };
 }

@@ -18,8 +18,15 @@ export interface DeleteOptions {
   readonly propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
 }
 
-export function parseDeleteOptions(body: unknown, query: { gracePeriodSeconds?: number | undefined; propagationPolicy?: string | undefined; orphanDependents?: boolean | undefined }): DeleteOptions {
-  const opts: { gracePeriodSeconds?: number; preconditions?: { uid?: string; resourceVersion?: string }; propagationPolicy?: 'Orphan' | 'Background' | 'Foreground' } = {};
+export function parseDeleteOptions(
+  body: unknown,
+  query: { gracePeriodSeconds?: number | undefined; propagationPolicy?: string | undefined; orphanDependents?: boolean | undefined },
+): DeleteOptions {
+  const opts: {
+    gracePeriodSeconds?: number;
+    preconditions?: { uid?: string; resourceVersion?: string };
+    propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  } = {};
   if (body !== undefined) {
     if (!isPlainObject(body)) throw badRequest('DeleteOptions must be an object');
     if (body.kind !== undefined && body.kind !== 'DeleteOptions') throw badRequest(`expected a DeleteOptions body, got kind ${JSON.stringify(body.kind)}`);
@@ -57,7 +64,11 @@ export function checkPreconditions(def: ResourceDef, obj: KubeObject, opts: Dele
     throw conflict(def, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid ?? ''}`);
   }
   if (pre?.resourceVersion !== undefined && pre.resourceVersion !== obj.metadata.resourceVersion) {
-    throw conflict(def, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`);
+    throw conflict(
+      def,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion ?? ''}`,
+    );
   }
 }
 

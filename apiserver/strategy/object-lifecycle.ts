@@ -28,7 +28,9 @@ export function checkBodyIdentity(def: ResourceDef, body: unknown, namespace: st
   const apiVersion = def.group ? `${def.group}/${def.version}` : def.version;
   const obj = body as Partial<KubeObject>;
   if (obj.kind !== undefined && obj.kind !== def.kind) {
-    throw badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: the kind "${String(obj.kind)}" does not match this endpoint, which serves ${def.kind}`);
+    throw badRequest(
+      `${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: the kind "${String(obj.kind)}" does not match this endpoint, which serves ${def.kind}`,
+    );
   }
   if (obj.apiVersion !== undefined && obj.apiVersion !== apiVersion) {
     throw badRequest(`the API version in the data (${String(obj.apiVersion)}) does not match the expected API version (${apiVersion})`);
@@ -110,7 +112,13 @@ export function prepareUpdate(def: ResourceDef, obj: KubeObject, old: KubeObject
     const before = new Set(old.metadata.finalizers ?? []);
     const added = (meta.finalizers ?? []).filter((f) => !before.has(f));
     if (added.length > 0) {
-      throw invalid(def, meta.name ?? '', [{ reason: 'FieldValueForbidden', field: 'metadata.finalizers', message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}` }]);
+      throw invalid(def, meta.name ?? '', [
+        {
+          reason: 'FieldValueForbidden',
+          field: 'metadata.finalizers',
+          message: `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+        },
+      ]);
     }
   }
   const causes = [...validateObjectMetaUpdate(next, old), ...validateObjectMeta(def, next), ...(def.validate?.(next, old) ?? [])];

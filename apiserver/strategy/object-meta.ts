@@ -13,9 +13,11 @@ export function validateObjectMeta(def: ResourceDef, obj: KubeObject): FieldCaus
   const finalizers = obj.metadata.finalizers;
   if (finalizers !== undefined) {
     if (!Array.isArray(finalizers)) causes.push(invalidCause('metadata.finalizers', finalizers, 'must be a list of strings'));
-    else finalizers.forEach((f, i) => {
-      if (typeof f !== 'string' || f === '') causes.push(invalidCause(`metadata.finalizers[${i}]`, f, 'name is neither a standard finalizer name nor is it fully qualified'));
-    });
+    else
+      finalizers.forEach((f, i) => {
+        if (typeof f !== 'string' || f === '')
+          causes.push(invalidCause(`metadata.finalizers[${i}]`, f, 'name is neither a standard finalizer name nor is it fully qualified'));
+      });
   }
   return causes;
 }

@@ -27,4 +27,3 @@ export async function listPrefix(store: StoreClient, prefix: string, pageSize: n
   }
   return { kvs, revision: first.revision };
 }
-

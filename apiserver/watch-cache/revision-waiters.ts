@@ -25,7 +25,9 @@ export class RevisionWaiters {
       const timer = setTimeout(() => {
         this.waiting.delete(waiter);
         const now = current();
-        reject(new WatchCacheError('Timeout', `Too large resource version: ${revision}, current: ${now}`, { requestedRevision: revision, currentRevision: now }));
+        reject(
+          new WatchCacheError('Timeout', `Too large resource version: ${revision}, current: ${now}`, { requestedRevision: revision, currentRevision: now }),
+        );
       }, timeoutMs);
       const waiter: Waiter = { revision, resolve, reject, timer };
       this.waiting.add(waiter);

@@ -210,7 +210,12 @@ export class WatchCache {
     const initial = options.initialEvents === true;
     if (!initial && from > 0 && from < this.window.startRevision) {
       const oldest = this.window.startRevision;
-      const reason: CacheWatchCloseReason = { kind: 'Expired', revision: from, oldestRevision: oldest, message: `too old resource version: ${from} (${oldest})` };
+      const reason: CacheWatchCloseReason = {
+        kind: 'Expired',
+        revision: from,
+        oldestRevision: oldest,
+        message: `too old resource version: ${from} (${oldest})`,
+      };
       queueMicrotask(() => {
         try {
           options.onClose(reason);

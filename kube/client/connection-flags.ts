@@ -116,7 +116,8 @@ export function parseKubeconfig(text: string, options: { context?: string; baseD
     const user = named(doc.users, context.user, 'user');
     clientCertPem = pem(user, 'client-certificate');
     clientKeyPem = pem(user, 'client-key');
-    if ((clientCertPem === undefined) !== (clientKeyPem === undefined)) throw new ConnectionConfigError(`kubeconfig user ${context.user}: client-certificate and client-key go together`);
+    if ((clientCertPem === undefined) !== (clientKeyPem === undefined))
+      throw new ConnectionConfigError(`kubeconfig user ${context.user}: client-certificate and client-key go together`);
     if (typeof user.token === 'string' && user.token !== '') bearerToken = user.token;
     else if (typeof user.tokenFile === 'string' && user.tokenFile !== '') {
       const path = resolve(options.baseDir ?? '.', user.tokenFile);
@@ -158,5 +159,6 @@ function checkServer(server: string, where: string): void {
   } catch {
     throw new ConnectionConfigError(`${where}: ${JSON.stringify(server)} is not a URL`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConnectionConfigError(`${where}: only http:// and https:// apiservers are supported, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConnectionConfigError(`${where}: only http:// and https:// apiservers are supported, not ${url.protocol}`);
 }

@@ -99,7 +99,8 @@ export class RestClient implements ApiClient {
 
   constructor(options: RestClientOptions) {
     this.server = new URL(options.server);
-    if (this.server.protocol !== 'http:' && this.server.protocol !== 'https:') throw new Error(`RestClient speaks http and https, not ${this.server.protocol} (${options.server})`);
+    if (this.server.protocol !== 'http:' && this.server.protocol !== 'https:')
+      throw new Error(`RestClient speaks http and https, not ${this.server.protocol} (${options.server})`);
     if (this.server.protocol === 'https:') {
       const tls: https.AgentOptions = {
         ...(options.caPem === undefined ? {} : { ca: options.caPem }),

@@ -33,12 +33,7 @@ export type Labels = Readonly<Record<string, string>> | undefined;
  * each error (`spec.selector`); without it errors read `key: …`, `values[0][app]: …` as upstream's.
  * Throws SelectorParseError with all the reasons, formatted like a Go aggregate error.
  */
-export function newRequirement(
-  key: string,
-  operator: SelectorOperator,
-  values: readonly string[],
-  path?: string,
-): LabelRequirement {
+export function newRequirement(key: string, operator: SelectorOperator, values: readonly string[], path?: string): LabelRequirement {
   const errs: FieldError[] = [];
   const keyErr = labelKeyError(key, child(path, 'key'));
   if (keyErr) errs.push(keyErr);
@@ -53,8 +48,7 @@ export function newRequirement(
     case '=':
     case '==':
     case '!=':
-      if (values.length !== 1)
-        errs.push(invalid(valuesPath, values, 'exact-match compatibility requires one single value'));
+      if (values.length !== 1) errs.push(invalid(valuesPath, values, 'exact-match compatibility requires one single value'));
       break;
     case 'exists':
     case '!':

@@ -1,12 +1,5 @@
 import { formatFieldError } from '../validation/field-errors.js';
-import {
-  BINARY_OPERATOR_LIST,
-  compareStrings,
-  type LabelRequirement,
-  labelKeyError,
-  newRequirement,
-  type SelectorOperator,
-} from './label-requirement.js';
+import { BINARY_OPERATOR_LIST, compareStrings, type LabelRequirement, labelKeyError, newRequirement, type SelectorOperator } from './label-requirement.js';
 import { SelectorParseError } from './selector-parse-error.js';
 
 /**
@@ -21,21 +14,7 @@ import { SelectorParseError } from './selector-parse-error.js';
  * operator may stand (`in in (in)` is valid). Values of a set are deduplicated and sorted.
  */
 
-type TokenKind =
-  | 'eos'
-  | 'identifier'
-  | 'error'
-  | '('
-  | ')'
-  | ','
-  | '!'
-  | '='
-  | '=='
-  | '!='
-  | '>'
-  | '<'
-  | 'in'
-  | 'notin';
+type TokenKind = 'eos' | 'identifier' | 'error' | '(' | ')' | ',' | '!' | '=' | '==' | '!=' | '>' | '<' | 'in' | 'notin';
 
 interface Token {
   readonly kind: TokenKind;
@@ -76,8 +55,7 @@ function lex(text: string): Token[] {
         else if (longest !== '') break;
         pos++;
       }
-      if (longest === '')
-        tokens.push({ kind: 'error', text: `error expected: keyword found '${s.slice(start, pos)}'` });
+      if (longest === '') tokens.push({ kind: 'error', text: `error expected: keyword found '${s.slice(start, pos)}'` });
       else {
         pos = start + longest.length;
         tokens.push({ kind: longest as TokenKind, text: longest });

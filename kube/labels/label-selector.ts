@@ -149,21 +149,12 @@ export function labelSelectorFromObject(sel: unknown): LabelSelector {
 function requirementFromExpression(expr: unknown): LabelRequirement {
   if (!isPlainObject(expr)) throw new SelectorParseError('a matchExpressions entry must be an object');
   const { key, operator, values } = expr;
-  const op =
-    typeof operator === 'string' && Object.hasOwn(EXPRESSION_OPERATORS, operator)
-      ? EXPRESSION_OPERATORS[operator]
-      : undefined;
+  const op = typeof operator === 'string' && Object.hasOwn(EXPRESSION_OPERATORS, operator) ? EXPRESSION_OPERATORS[operator] : undefined;
   if (op === undefined) {
-    throw new SelectorParseError(
-      `${goQuote(typeof operator === 'string' ? operator : String(operator))} is not a valid label selector operator`,
-    );
+    throw new SelectorParseError(`${goQuote(typeof operator === 'string' ? operator : String(operator))} is not a valid label selector operator`);
   }
   if (typeof key !== 'string') throw new SelectorParseError('a matchExpressions entry needs a string key');
-  if (
-    values !== undefined &&
-    values !== null &&
-    !(Array.isArray(values) && values.every((v) => typeof v === 'string'))
-  ) {
+  if (values !== undefined && values !== null && !(Array.isArray(values) && values.every((v) => typeof v === 'string'))) {
     throw new SelectorParseError('matchExpressions values must be a list of strings');
   }
   return newRequirement(key, op, (values ?? []) as string[]);

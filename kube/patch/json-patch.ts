@@ -30,10 +30,7 @@ const SHAPE_ERRORS = new Set([
 export function applyJsonPatch(original: Json, patch: unknown): Json {
   if (!Array.isArray(patch)) throw new PatchError('a JSON patch must be a list of operations');
   if (patch.length > MAX_JSON_PATCH_OPERATIONS) {
-    throw new PatchError(
-      `The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`,
-      413,
-    );
+    throw new PatchError(`The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`, 413);
   }
   return withDepthGuard(() => {
     // Cloned so the result never aliases the caller's patch values (the library inserts them by reference).

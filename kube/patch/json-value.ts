@@ -16,8 +16,7 @@ export function isJsonObject(v: unknown): v is JsonObject {
  * change: a patch from the network may well carry that key.
  */
 export function setOwn(obj: JsonObject, key: string, value: Json): void {
-  if (key === '__proto__')
-    Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__') Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
   else obj[key] = value;
 }
 

@@ -24,11 +24,7 @@ export function indexOfElement(list: readonly Json[], item: Json, mergeKey: stri
 }
 
 /** Splits `merged` into the elements `order` names and the others, each in `merged`'s order. */
-export function partitionByPresence(
-  merged: readonly Json[],
-  order: readonly Json[],
-  mergeKey: string | undefined,
-): { named: Json[]; others: Json[] } {
+export function partitionByPresence(merged: readonly Json[], order: readonly Json[], mergeKey: string | undefined): { named: Json[]; others: Json[] } {
   const named: Json[] = [];
   const others: Json[] = [];
   for (const item of merged) {
@@ -40,8 +36,7 @@ export function partitionByPresence(
 
 /** Throws the upstream error for an element that lacks the list's merge key. */
 export function requireMergeKey(item: unknown, mergeKey: string): void {
-  if (!isJsonObject(item))
-    throw new PatchError(`expected a map, but received a ${Array.isArray(item) ? 'list' : typeof item}`);
+  if (!isJsonObject(item)) throw new PatchError(`expected a map, but received a ${Array.isArray(item) ? 'list' : typeof item}`);
   if (!Object.hasOwn(item, mergeKey)) {
     throw new PatchError(`map: ${JSON.stringify(item)} does not contain declared merge key: ${mergeKey}`);
   }
@@ -65,8 +60,7 @@ export function normalizeElementOrder(
   serverOrder: readonly Json[],
   mergeKey: string | undefined,
 ): Json[] {
-  if (mergeKey !== undefined)
-    for (const item of [...named, ...namedOrder, ...serverOnly]) requireMergeKey(item, mergeKey);
+  if (mergeKey !== undefined) for (const item of [...named, ...namedOrder, ...serverOnly]) requireMergeKey(item, mergeKey);
   const right = sortByOrder(named, namedOrder, mergeKey);
   const left = sortByOrder(serverOnly, serverOrder, mergeKey);
   const out: Json[] = [];
@@ -100,11 +94,7 @@ export function normalizeElementOrder(
  * Checks that the patch list names its elements in the order `$setElementOrder` gives and names
  * none it lacks (deletions aside), as upstream's `validatePatchWithSetOrderList` does.
  */
-export function checkSetElementOrder(
-  patchList: readonly Json[],
-  order: readonly Json[],
-  mergeKey: string | undefined,
-): void {
+export function checkSetElementOrder(patchList: readonly Json[], order: readonly Json[], mergeKey: string | undefined): void {
   if (patchList.length === 0 || order.length === 0) return;
   const named = patchList.filter((x) => !(isJsonObject(x) && Object.hasOwn(x, '$patch')));
   let p = 0;
@@ -120,8 +110,6 @@ export function checkSetElementOrder(
     o++;
   }
   if (p < named.length) {
-    throw new PatchError(
-      `The order in patch list: ${JSON.stringify(patchList)} doesn't match $setElementOrder list: ${JSON.stringify(order)}`,
-    );
+    throw new PatchError(`The order in patch list: ${JSON.stringify(patchList)} doesn't match $setElementOrder list: ${JSON.stringify(order)}`);
   }
 }

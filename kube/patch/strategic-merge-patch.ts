@@ -2,13 +2,7 @@ import type { Json } from '../object.js';
 import { resolveSchema, type Schema, type SchemaDefinitions } from '../schema/types.js';
 import { cloneJson, isJsonObject, type JsonObject, jsonEqual, jsonTypeName, setOwn } from './json-value.js';
 import { PatchError, withDepthGuard } from './patch-error.js';
-import {
-  checkSetElementOrder,
-  indexOfElement,
-  normalizeElementOrder,
-  partitionByPresence,
-  requireMergeKey,
-} from './smp-order.js';
+import { checkSetElementOrder, indexOfElement, normalizeElementOrder, partitionByPresence, requireMergeKey } from './smp-order.js';
 import { fieldPatchMeta, type PatchMeta } from './smp-schema.js';
 
 /**
@@ -31,12 +25,7 @@ import { fieldPatchMeta, type PatchMeta } from './smp-schema.js';
  * Pure: the inputs are not modified and the result shares no structure with them. A malformed
  * patch throws PatchError (400, or 422 when it contradicts its own `$retainKeys`).
  */
-export function applyStrategicMergePatch(
-  original: Json,
-  patch: unknown,
-  schema: Schema | undefined,
-  definitions: SchemaDefinitions,
-): Json {
+export function applyStrategicMergePatch(original: Json, patch: unknown, schema: Schema | undefined, definitions: SchemaDefinitions): Json {
   if (!isJsonObject(patch)) {
     throw new PatchError(`invalid JSON document: a strategic merge patch must be a map, not a ${jsonTypeName(patch)}`);
   }
@@ -147,8 +136,7 @@ class StrategicMerge {
     const kind = elementKind(original, patch);
     if (kind !== 'map') {
       const merged: Json[] = [];
-      for (const item of [...original, ...patch])
-        if (!merged.some((x) => jsonEqual(x, item))) merged.push(cloneJson(item));
+      for (const item of [...original, ...patch]) if (!merged.some((x) => jsonEqual(x, item))) merged.push(cloneJson(item));
       const { named, others } = partitionByPresence(merged, patch, undefined);
       return normalizeElementOrder(named, others, patch, original, undefined);
     }
@@ -165,9 +153,7 @@ class StrategicMerge {
       const directive = item[PATCH_DIRECTIVE];
       if (directive === 'delete') {
         requireMergeKey(item, mergeKey);
-        base = base.filter(
-          (x) => !(isJsonObject(x) && Object.hasOwn(x, mergeKey) && jsonEqual(x[mergeKey], item[mergeKey])),
-        );
+        base = base.filter((x) => !(isJsonObject(x) && Object.hasOwn(x, mergeKey) && jsonEqual(x[mergeKey], item[mergeKey])));
       } else if (directive === 'replace') {
         replace = true;
       } else if (directive === 'merge') {
@@ -199,12 +185,7 @@ class StrategicMerge {
     if (!Array.isArray(retain)) throw new PatchError('invalid patch format of retainKeys');
     const kept = new Set(retain.filter((k): k is string => typeof k === 'string'));
     for (const [key, value] of Object.entries(patch)) {
-      if (
-        value === null ||
-        key === RETAIN_KEYS ||
-        key.startsWith(SET_ELEMENT_ORDER) ||
-        key.startsWith(DELETE_FROM_PRIMITIVE_LIST)
-      ) {
+      if (value === null || key === RETAIN_KEYS || key.startsWith(SET_ELEMENT_ORDER) || key.startsWith(DELETE_FROM_PRIMITIVE_LIST)) {
         continue;
       }
       if (!kept.has(key)) throw new PatchError("patch content doesn't match retainKeys list", 422);
@@ -216,11 +197,7 @@ class StrategicMerge {
    * Merges each list named by a `$setElementOrder/<list>` together with `<list>` from the patch and
    * puts it in that order. Returns the list keys it handled, which the main merge then skips.
    */
-  private applySetElementOrders(
-    original: JsonObject,
-    patch: Readonly<Record<string, unknown>>,
-    schema: Schema | undefined,
-  ): Set<string> {
+  private applySetElementOrders(original: JsonObject, patch: Readonly<Record<string, unknown>>, schema: Schema | undefined): Set<string> {
     const handled = new Set<string>();
     for (const [directiveKey, order] of Object.entries(patch)) {
       if (!directiveKey.startsWith(SET_ELEMENT_ORDER)) continue;

@@ -39,14 +39,7 @@ export function typeErrors(value: unknown, schema: Schema, definitions: SchemaDe
   return out;
 }
 
-function collectUnknown(
-  value: unknown,
-  schema: Schema | undefined,
-  defs: SchemaDefinitions,
-  path: string,
-  out: string[],
-  depth: number,
-): void {
+function collectUnknown(value: unknown, schema: Schema | undefined, defs: SchemaDefinitions, path: string, out: string[], depth: number): void {
   const s = resolve(schema, defs).schema;
   if (!s || s['x-kubernetes-preserve-unknown-fields'] || depth > DEPTH_MAX) return;
   if (Array.isArray(value)) {
@@ -153,9 +146,7 @@ function goType(schema: Schema | undefined, defs: SchemaDefinitions): string {
     case 'array':
       return `[]${goType(schema.items, defs)}`;
     case 'object':
-      return typeof schema.additionalProperties === 'object'
-        ? `map[string]${goType(schema.additionalProperties, defs)}`
-        : 'map[string]interface {}';
+      return typeof schema.additionalProperties === 'object' ? `map[string]${goType(schema.additionalProperties, defs)}` : 'map[string]interface {}';
     case 'string':
       return schema.format === 'byte' ? '[]uint8' : 'string';
     case 'integer':

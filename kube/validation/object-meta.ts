@@ -1,13 +1,6 @@
 import { isPlainObject, type ObjectMeta } from '../object.js';
 import { type FieldError, forbidden, invalid, required, tooLong } from './field-errors.js';
-import {
-  isDns1123Label,
-  isDns1123Subdomain,
-  isQualifiedName,
-  isValidLabelValue,
-  isValidPathSegmentName,
-  utf8ByteLength,
-} from './identifiers.js';
+import { isDns1123Label, isDns1123Subdomain, isQualifiedName, isValidLabelValue, isValidPathSegmentName, utf8ByteLength } from './identifiers.js';
 
 /**
  * The generic ObjectMeta checks kube-apiserver runs on every object before the kind's own
@@ -57,10 +50,7 @@ export function validateLabels(labels: Readonly<Record<string, unknown>> | undef
  * Annotation keys must be qualified names (case-insensitively), and all keys and values together
  * must fit in 256 KiB: the limit kubectl's client-side apply runs into with big manifests.
  */
-export function validateAnnotations(
-  annotations: Readonly<Record<string, unknown>> | undefined,
-  fieldPath: string,
-): FieldError[] {
+export function validateAnnotations(annotations: Readonly<Record<string, unknown>> | undefined, fieldPath: string): FieldError[] {
   const errs: FieldError[] = [];
   if (annotations === undefined) return errs;
   let totalBytes = 0;

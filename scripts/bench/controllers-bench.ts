@@ -44,7 +44,9 @@ async function main(): Promise<void> {
   const processes = new ProcessRegistry();
   const cluster = new ApiserverCluster(processes, { keepDir: v['keep-dir'] });
   log(`bench:controllers: a Deployment of ${replicas} replicas on ${nodes} simulated nodes`);
-  log(`machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${loadavg()[0]?.toFixed(2)}`);
+  log(
+    `machine: ${cpus().length} CPUs (${cpus()[0]?.model.trim()}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load ${loadavg()[0]?.toFixed(2)}`,
+  );
   await cluster.start();
   const client = new RestClient({ server: cluster.url });
   const start = (name: string, args: string[]): Promise<number> => startBenchComponent(processes, cluster, name, args);
@@ -77,7 +79,10 @@ async function main(): Promise<void> {
     spec: {
       replicas,
       selector: { matchLabels: { app: 'big' } },
-      template: { metadata: { labels: { app: 'big' } }, spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '10m', memory: '10Mi' } } }] } },
+      template: {
+        metadata: { labels: { app: 'big' } },
+        spec: { containers: [{ name: 'main', image: 'registry.k8s.io/pause:3.10', resources: { requests: { cpu: '10m', memory: '10Mi' } } }] },
+      },
     },
   });
   let lastProgress = 0;

@@ -48,7 +48,15 @@ export class EtcdCluster implements BenchCluster {
 
   async start(): Promise<void> {
     for (let i = 1; i <= 3; i++) {
-      this.members.push({ name: `e${i}`, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(this.dir, `e${i}`), logFile: join(this.dir, `e${i}.log`), proc: undefined, status: undefined });
+      this.members.push({
+        name: `e${i}`,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        dataDir: join(this.dir, `e${i}`),
+        logFile: join(this.dir, `e${i}.log`),
+        proc: undefined,
+        status: undefined,
+      });
     }
     for (const m of this.members) {
       this.spawn(m);
@@ -63,12 +71,30 @@ export class EtcdCluster implements BenchCluster {
     const peer = `http://127.0.0.1:${m.peerPort}`;
     // prettier-ignore
     const args = [
-      '--name', m.name, '--data-dir', m.dataDir,
-      '--listen-client-urls', client, '--advertise-client-urls', client,
-      '--listen-peer-urls', peer, '--initial-advertise-peer-urls', peer,
-      '--initial-cluster', initialCluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'bench',
-      '--heartbeat-interval', String(this.timing.heartbeatMs), '--election-timeout', String(this.timing.electionMs),
-      '--log-level', 'warn',
+      '--name',
+      m.name,
+      '--data-dir',
+      m.dataDir,
+      '--listen-client-urls',
+      client,
+      '--advertise-client-urls',
+      client,
+      '--listen-peer-urls',
+      peer,
+      '--initial-advertise-peer-urls',
+      peer,
+      '--initial-cluster',
+      initialCluster,
+      '--initial-cluster-state',
+      'new',
+      '--initial-cluster-token',
+      'bench',
+      '--heartbeat-interval',
+      String(this.timing.heartbeatMs),
+      '--election-timeout',
+      String(this.timing.electionMs),
+      '--log-level',
+      'warn',
     ];
     m.proc = this.processes.spawn(this.binary, args, m.logFile);
   }

@@ -64,7 +64,12 @@ export async function runFailover(cluster: BenchCluster, spec: FailoverSpec): Pr
     });
     const killAt = performance.now();
     await cluster.killMember(leader);
-    const recovery = await pollUntil('a write sent after the kill to succeed', async () => successes.find((_, i) => (sentAt[i] ?? 0) > killAt), spec.giveUpMs, 5).catch(() => undefined);
+    const recovery = await pollUntil(
+      'a write sent after the kill to succeed',
+      async () => successes.find((_, i) => (sentAt[i] ?? 0) > killAt),
+      spec.giveUpMs,
+      5,
+    ).catch(() => undefined);
     if (recovery !== undefined) await sleep(spec.afterRecoveryMs);
     running = false;
     await Promise.all(workers);

@@ -35,7 +35,10 @@ export function etcdAdapter(endpoints: readonly string[], options: AdapterOption
   });
   return {
     async put(key, value) {
-      await client.put(key).value(Buffer.from(value.buffer, value.byteOffset, value.byteLength)).exec();
+      await client
+        .put(key)
+        .value(Buffer.from(value.buffer, value.byteOffset, value.byteLength))
+        .exec();
     },
     async get(key) {
       const v = await client.get(key).buffer();
@@ -51,7 +54,8 @@ type HostPolicy = ReturnType<NonNullable<NonNullable<IOptions['faultHandling']>[
 
 /** A host policy that runs every call (etcd3 only calls `execute` on it; cockatiel's noop, without depending on cockatiel). */
 const passThrough = {
-  execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => Promise<T> | T) => Promise.resolve(fn({ signal: new AbortController().signal, attempt: 1 })),
+  execute: <T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => Promise<T> | T) =>
+    Promise.resolve(fn({ signal: new AbortController().signal, attempt: 1 })),
 } as unknown as HostPolicy;
 
 /** picokube's store through its leader-aware WebSocket client. */

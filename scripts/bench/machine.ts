@@ -9,7 +9,7 @@ import { availableParallelism, tmpdir, totalmem } from 'node:os';
 export function ensureEtcd(log: (line: string) => void): string {
   const found = findEtcd();
   if (found) return found;
-  log('etcd not found: installing Debian\'s etcd-server');
+  log("etcd not found: installing Debian's etcd-server");
   for (const args of [['update'], ['install', '-y', '--no-install-recommends', 'etcd-server']]) {
     log(`$ apt-get ${args.join(' ')}`);
     const r = spawnSync('apt-get', args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });

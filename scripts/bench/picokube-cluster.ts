@@ -47,7 +47,14 @@ export class PicokubeCluster implements BenchCluster {
 
   async start(): Promise<void> {
     for (let id = 1; id <= 3; id++) {
-      this.members.push({ id, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(this.dir, `r${id}`), logFile: join(this.dir, `r${id}.log`), proc: undefined });
+      this.members.push({
+        id,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        dataDir: join(this.dir, `r${id}`),
+        logFile: join(this.dir, `r${id}.log`),
+        proc: undefined,
+      });
     }
     for (const m of this.members) this.spawn(m);
     this.statusClient = new WsStoreClient({ endpoints: this.endpoints });
@@ -57,7 +64,25 @@ export class PicokubeCluster implements BenchCluster {
   private spawn(m: Member): void {
     const peers = this.members.map((x) => `${x.id}=127.0.0.1:${x.peerPort}`).join(',');
     const clients = this.members.map((x) => `${x.id}=127.0.0.1:${x.clientPort}`).join(',');
-    const args = ['--import', 'tsx', join(ROOT, 'scripts/picokube.ts'), 'store', '--id', String(m.id), '--peers', peers, '--client-addresses', clients, '--client-port', String(m.clientPort), '--data-dir', m.dataDir, '--secret-file', this.secretFile, ...this.extraArgs];
+    const args = [
+      '--import',
+      'tsx',
+      join(ROOT, 'scripts/picokube.ts'),
+      'store',
+      '--id',
+      String(m.id),
+      '--peers',
+      peers,
+      '--client-addresses',
+      clients,
+      '--client-port',
+      String(m.clientPort),
+      '--data-dir',
+      m.dataDir,
+      '--secret-file',
+      this.secretFile,
+      ...this.extraArgs,
+    ];
     m.proc = this.processes.spawn(process.execPath, args, m.logFile, ROOT);
   }
 

@@ -80,11 +80,18 @@ class SystemRun {
 
   async workload(w: Workload): Promise<void> {
     if (!this.adapter) throw new Error('not started');
-    const spec = { op: w.op, concurrency: w.concurrency, warmupMs: w.op === 'idle' ? 0 : this.opts.warmupMs, durationMs: w.op === 'idle' ? IDLE_MS : this.opts.durationMs };
+    const spec = {
+      op: w.op,
+      concurrency: w.concurrency,
+      warmupMs: w.op === 'idle' ? 0 : this.opts.warmupMs,
+      durationMs: w.op === 'idle' ? IDLE_MS : this.opts.durationMs,
+    };
     const r = await runClosedLoop(this.adapter, { ...spec, op: w.op === 'idle' ? 'put' : w.op }, () => this.cluster.serverPids());
     if (w.op === 'idle') {
       this.results.idle = r;
-      log(`${this.system}: idle      client CPU ${r.clientCpuPct.toFixed(0)}%  servers CPU ${r.serverCpuPct.toFixed(0)}%  other processes CPU ${r.otherCpuPct.toFixed(0)}%`);
+      log(
+        `${this.system}: idle      client CPU ${r.clientCpuPct.toFixed(0)}%  servers CPU ${r.serverCpuPct.toFixed(0)}%  other processes CPU ${r.otherCpuPct.toFixed(0)}%`,
+      );
     } else if (w.op === 'put') {
       this.results.puts.set(w.concurrency, r);
       log(`${this.system}: put C=${String(w.concurrency).padEnd(3)} ${describe(r)}`);
@@ -95,9 +102,17 @@ class SystemRun {
   }
 
   async failover(trial: number): Promise<void> {
-    const f = await runFailover(this.cluster, { writers: this.opts.failoverWriters, beforeKillMs: 1500, afterRecoveryMs: 1000, giveUpMs: 20_000, attemptTimeoutMs: 500 });
+    const f = await runFailover(this.cluster, {
+      writers: this.opts.failoverWriters,
+      beforeKillMs: 1500,
+      afterRecoveryMs: 1000,
+      giveUpMs: 20_000,
+      attemptTimeoutMs: 500,
+    });
     this.results.failovers.push(f);
-    log(`${this.system}: failover ${trial + 1}: killed member ${f.killedMember + 1}, longest gap without a successful write ${f.gapMs.toFixed(0)} ms (kill to first success of a write sent after it ${f.killToRecoveryMs.toFixed(0)} ms, ${f.errors} failed puts)`);
+    log(
+      `${this.system}: failover ${trial + 1}: killed member ${f.killedMember + 1}, longest gap without a successful write ${f.gapMs.toFixed(0)} ms (kill to first success of a write sent after it ${f.killToRecoveryMs.toFixed(0)} ms, ${f.errors} failed puts)`,
+    );
   }
 
   async stop(): Promise<void> {
@@ -122,7 +137,11 @@ const IDLE_MS = 3000;
  * processes on a shared machine falls on both alike (the idle cluster costs its idle CPU).
  */
 async function runAll(runs: readonly SystemRun[], opts: Options): Promise<void> {
-  const workloads: Workload[] = [{ op: 'idle', concurrency: 0 }, ...opts.putConcurrency.map((c) => ({ op: 'put' as const, concurrency: c })), { op: 'get', concurrency: opts.getConcurrency }];
+  const workloads: Workload[] = [
+    { op: 'idle', concurrency: 0 },
+    ...opts.putConcurrency.map((c) => ({ op: 'put' as const, concurrency: c })),
+    { op: 'get', concurrency: opts.getConcurrency },
+  ];
   if (opts.interleave) {
     for (const r of runs) await r.start();
     for (const w of workloads) for (const r of runs) await r.workload(w);
@@ -220,7 +239,8 @@ function rows(p: SystemResults | undefined, e: SystemResults | undefined, opts: 
   row(`linearizable get C=${g}: other processes' CPU`, (s) => s.get?.otherCpuPct, 0, '%');
   if (opts.failoverTrials > 0) {
     const gaps = (s: SystemResults): number[] => s.failovers.map((f) => f.gapMs).sort((a, b) => a - b);
-    for (let i = 0; i < opts.failoverTrials; i++) row(`leader kill -9, C=${opts.failoverWriters}: write gap, trial ${i + 1}`, (s) => s.failovers[i]?.gapMs, 0, 'ms');
+    for (let i = 0; i < opts.failoverTrials; i++)
+      row(`leader kill -9, C=${opts.failoverWriters}: write gap, trial ${i + 1}`, (s) => s.failovers[i]?.gapMs, 0, 'ms');
     row(`leader kill -9, C=${opts.failoverWriters}: write gap, median`, (s) => (s.failovers.length ? quantile(gaps(s), 0.5) : undefined), 0, 'ms');
   }
   return out;
@@ -239,13 +259,16 @@ async function main(): Promise<void> {
   const machine = `${m.cpus} CPUs (${m.cpuModel}), ${m.memoryGiB.toFixed(1)} GiB RAM, Node ${m.node}, etcd ${m.etcd}, data dirs on ${m.dataFs}`;
   const loadAtStart = loadavg()[0]?.toFixed(1) ?? '?';
   log(`store benchmark: ${machine}`);
-  log(`workloads: ${VALUE_BYTES}-byte puts over ${KEY_COUNT} keys at C=${opts.putConcurrency.join(',')}, linearizable gets at C=${opts.getConcurrency}; ${opts.warmupMs} ms warm-up, ${opts.durationMs} ms measured each; ${opts.failoverTrials} leader kills with ${opts.failoverWriters} writers; ${opts.interleave ? 'interleaved (both clusters up, each workload on one system right after the other)' : 'one system after the other'}`);
+  log(
+    `workloads: ${VALUE_BYTES}-byte puts over ${KEY_COUNT} keys at C=${opts.putConcurrency.join(',')}, linearizable gets at C=${opts.getConcurrency}; ${opts.warmupMs} ms warm-up, ${opts.durationMs} ms measured each; ${opts.failoverTrials} leader kills with ${opts.failoverWriters} writers; ${opts.interleave ? 'interleaved (both clusters up, each workload on one system right after the other)' : 'one system after the other'}`,
+  );
   log(`every member, client and this harness share the same CPUs; CPU figures are % of one core (${m.cpus * 100}% = all ${m.cpus})`);
 
   const runs: SystemRun[] = [];
   try {
     for (const system of opts.systems) {
-      if (system === 'etcd') runs.push(new SystemRun(new EtcdCluster(processes, etcdBinary, { heartbeatMs: opts.etcdHeartbeatMs, electionMs: opts.etcdElectionMs }), opts));
+      if (system === 'etcd')
+        runs.push(new SystemRun(new EtcdCluster(processes, etcdBinary, { heartbeatMs: opts.etcdHeartbeatMs, electionMs: opts.etcdElectionMs }), opts));
       else if (system === 'picokube') runs.push(new SystemRun(new PicokubeCluster(processes, opts.picokubeArgs), opts));
       else throw new Error(`unknown system ${system} (picokube, etcd)`);
     }
@@ -268,7 +291,9 @@ async function main(): Promise<void> {
   log('\n== markdown\n');
   log(`Machine: ${machine}; 1-min load average ${loadAtStart} at the start (the machine is shared: see "other processes' CPU").  `);
   log(`${settings.join('.  \n')}.  `);
-  log(`${VALUE_BYTES}-byte values over ${KEY_COUNT} keys, closed-loop clients, ${opts.durationMs / 1000} s measured after ${opts.warmupMs / 1000} s warm-up, ${opts.interleave ? 'systems interleaved workload by workload' : 'one system after the other'}; CPU in % of one core, everything on the same machine.\n`);
+  log(
+    `${VALUE_BYTES}-byte values over ${KEY_COUNT} keys, closed-loop clients, ${opts.durationMs / 1000} s measured after ${opts.warmupMs / 1000} s warm-up, ${opts.interleave ? 'systems interleaved workload by workload' : 'one system after the other'}; CPU in % of one core, everything on the same machine.\n`,
+  );
   log(markdownTable(table));
   // grpc-js and the ws client may keep handles open; the figures are out.
   process.exit(0);

@@ -48,7 +48,10 @@ async function reroutePeers(ctx: Parameters<DrillDefinition['inject']>[0], survi
   for (const id of survivors) {
     const name = `store-${id}`;
     const record = cluster.record(name);
-    const argv = withFlags(record.argv, { '--peers': storePeerList(cluster.config, cluster.slotOf(id)), '--client-addresses': storeClientList(cluster.config) });
+    const argv = withFlags(record.argv, {
+      '--peers': storePeerList(cluster.config, cluster.slotOf(id)),
+      '--client-addresses': storeClientList(cluster.config),
+    });
     cluster.signal(name, 'SIGTERM');
     await pollUntil(`${name} to exit`, () => !isSameProcess(record.pid, record.argv), STOP_MS, 50);
     const started = restartRecorded({ ...record, argv });
@@ -145,7 +148,10 @@ export const replaceStoreMember: DrillDefinition = {
     ).catch(() => false);
     ctx.note(promoted ? `member promote ${newId}` : `member promote ${newId} kept failing`);
     await waitReady(started, CATCH_UP_MS);
-    await reroutePeers(ctx, newIds.filter((id) => id !== newId));
+    await reroutePeers(
+      ctx,
+      newIds.filter((id) => id !== newId),
+    );
     ctx.healed();
     const members = (await ctx.store.status()).members;
     const voters = members.filter((m) => !m.isLearner).map((m) => m.id);

@@ -92,7 +92,10 @@ function faultProxyComponent(config: ClusterConfig, proxy: FaultProxyPorts): Com
     args: ['fault-proxy', '--admin-port', String(proxy.adminPort), '--host', HOST, ...links.flatMap((l) => ['--link', formatLinkFlag(l)])],
     readyUrl: `http://${HOST}:${proxy.adminPort}/healthz`,
     endpoint: `http://${HOST}:${proxy.adminPort}`,
-    ports: [{ port: proxy.adminPort, purpose: 'fault proxy admin port' }, ...links.map((l) => ({ port: l.listenPort, purpose: `fault proxy link ${linkKey(l)}` }))],
+    ports: [
+      { port: proxy.adminPort, purpose: 'fault proxy admin port' },
+      ...links.map((l) => ({ port: l.listenPort, purpose: `fault proxy link ${linkKey(l)}` })),
+    ],
   };
 }
 
@@ -176,7 +179,26 @@ export function clusterComponents(plan: ClusterPlan): ComponentSpec[] {
     return {
       name,
       phase: 1,
-      args: ['store', '--id', String(id), '--peers', peers, '--client-addresses', clients, '--client-port', String(port), '--host', HOST, '--data-dir', layout.dataDir(name), '--secret-file', layout.secretFile, ...STORE_DOOR, '--log-level', logLevel],
+      args: [
+        'store',
+        '--id',
+        String(id),
+        '--peers',
+        peers,
+        '--client-addresses',
+        clients,
+        '--client-port',
+        String(port),
+        '--host',
+        HOST,
+        '--data-dir',
+        layout.dataDir(name),
+        '--secret-file',
+        layout.secretFile,
+        ...STORE_DOOR,
+        '--log-level',
+        logLevel,
+      ],
       readyUrl: `http://${HOST}:${port}/readyz`,
       endpoint: `${HOST}:${port}`,
       ports: [
@@ -191,7 +213,12 @@ export function clusterComponents(plan: ClusterPlan): ComponentSpec[] {
     return {
       name,
       phase: 2,
-      args: [...apiserverArgs({ storeEndpoints: storeEndpoints(config), port, logLevel }), '--store-secret-file', layout.secretFile, ...tlsApiserverArgs(layout.dir)],
+      args: [
+        ...apiserverArgs({ storeEndpoints: storeEndpoints(config), port, logLevel }),
+        '--store-secret-file',
+        layout.secretFile,
+        ...tlsApiserverArgs(layout.dir),
+      ],
       readyUrl: `https://${HOST}:${port}/readyz`,
       endpoint: `https://${HOST}:${port}`,
       ports: [{ port, purpose: i === 0 ? 'apiserver port' : `${name} port` }],
@@ -208,13 +235,17 @@ export function clusterComponents(plan: ClusterPlan): ComponentSpec[] {
     ports: [{ port, purpose: `${name} port` }],
   });
   const ports = plan.componentPorts;
-  const nodes = ports.nodes.slice(0, config.nodes).map((port, i) => client(`node-${i + 1}`, port, ['node', '--name', `node-${i + 1}`, '--runtime', config.runtime]));
+  const nodes = ports.nodes
+    .slice(0, config.nodes)
+    .map((port, i) => client(`node-${i + 1}`, port, ['node', '--name', `node-${i + 1}`, '--runtime', config.runtime]));
   return [
     ...(config.faultProxy ? [faultProxyComponent(config, config.faultProxy)] : []),
     ...stores,
     ...apiservers,
     ...copyNames('scheduler', config.schedulers).map((name, i) => client(name, ports.schedulers[i] as number, ['scheduler'], 'scheduler')),
-    ...copyNames('controller-manager', config.controllerManagers).map((name, i) => client(name, ports.controllerManagers[i] as number, controllerManagerArgs(layout), 'controller-manager')),
+    ...copyNames('controller-manager', config.controllerManagers).map((name, i) =>
+      client(name, ports.controllerManagers[i] as number, controllerManagerArgs(layout), 'controller-manager'),
+    ),
     ...nodes,
   ];
 }

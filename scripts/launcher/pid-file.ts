@@ -48,8 +48,17 @@ export function readPidFile(file: string): PidFile | undefined {
   } catch (e) {
     throw new UsageError(`${file} is not valid JSON (${(e as Error).message}); check for leftover processes by hand, then remove it`);
   }
-  const launcherOk = (l: unknown): boolean => l === undefined || (isPlainObject(l) && Number.isSafeInteger(l.pid) && Array.isArray(l.argv) && l.argv.every((a) => typeof a === 'string'));
-  if (!isPlainObject(raw) || raw.version !== 1 || typeof raw.dir !== 'string' || typeof raw.startedAt !== 'string' || !launcherOk(raw.launcher) || !Array.isArray(raw.processes) || !raw.processes.every(isPidRecord)) {
+  const launcherOk = (l: unknown): boolean =>
+    l === undefined || (isPlainObject(l) && Number.isSafeInteger(l.pid) && Array.isArray(l.argv) && l.argv.every((a) => typeof a === 'string'));
+  if (
+    !isPlainObject(raw) ||
+    raw.version !== 1 ||
+    typeof raw.dir !== 'string' ||
+    typeof raw.startedAt !== 'string' ||
+    !launcherOk(raw.launcher) ||
+    !Array.isArray(raw.processes) ||
+    !raw.processes.every(isPidRecord)
+  ) {
     throw new UsageError(`${file} is not a picokube PID file (version 1); check for leftover processes by hand, then remove it`);
   }
   return raw as unknown as PidFile;

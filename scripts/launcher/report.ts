@@ -19,7 +19,14 @@ export function alignColumns(rows: readonly (readonly string[])[], indent = '  '
       widths[i] = Math.max(widths[i] ?? 0, cell.length);
     });
   }
-  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join(gap).trimEnd());
+  return rows.map(
+    (row) =>
+      indent +
+      row
+        .map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))
+        .join(gap)
+        .trimEnd(),
+  );
 }
 
 export function seconds(ms: number): string {

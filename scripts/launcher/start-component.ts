@@ -100,7 +100,11 @@ export async function waitReady(record: PidRecord, timeoutMs: number, everyMs = 
     if (status === 200) return;
     last = status === undefined ? 'no answer' : `HTTP ${status}`;
     if (Date.now() > deadline) {
-      throw new StartError(`${record.name} was not ready after ${Math.round(timeoutMs / 1000)} s (${record.readyUrl}: ${last}); the end of ${record.logFile}:\n${logTail(record.logFile)}`, record.name, record.logFile);
+      throw new StartError(
+        `${record.name} was not ready after ${Math.round(timeoutMs / 1000)} s (${record.readyUrl}: ${last}); the end of ${record.logFile}:\n${logTail(record.logFile)}`,
+        record.name,
+        record.logFile,
+      );
     }
     await new Promise((r) => setTimeout(r, everyMs));
   }

@@ -56,13 +56,21 @@ export async function runStatus(argv: string[], io: Console = processConsole): P
     );
     const [stores, api] = await Promise.all([storeFacts(layout, rows), apiFacts(layout, rows)]);
     const launcher = recorded.launcher;
-    const supervisor = launcher ? (isSameProcess(launcher.pid, launcher.argv) ? `in the foreground, launcher pid ${launcher.pid}` : `launcher pid ${launcher.pid} is gone`) : 'detached';
+    const supervisor = launcher
+      ? isSameProcess(launcher.pid, launcher.argv)
+        ? `in the foreground, launcher pid ${launcher.pid}`
+        : `launcher pid ${launcher.pid} is gone`
+      : 'detached';
     io.out(`picokube cluster in ${layout.dir} (started ${recorded.startedAt}, ${supervisor})\n`);
     io.out(`${renderStatus({ processes: rows, stores, api }).join('\n')}\n`);
     io.out(`\nlogs: ${layout.logsDir}/<name>.log\nkubeconfig: ${layout.kubeconfigFile}\n`);
     const runningCount = rows.filter((r) => r.running).length;
     if (runningCount === rows.length) return 0;
-    io.out(runningCount === 0 ? `nothing runs; picokube down${again} clears the record\n` : `some processes are gone; picokube down${again} then up${again} restarts the cluster\n`);
+    io.out(
+      runningCount === 0
+        ? `nothing runs; picokube down${again} clears the record\n`
+        : `some processes are gone; picokube down${again} then up${again} restarts the cluster\n`,
+    );
     return runningCount === 0 ? 3 : 1;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;

@@ -36,7 +36,11 @@ async function waitGone(targets: readonly StopTarget[], timeoutMs: number, every
  * SIGTERM, then SIGKILL to any still there after `graceMs`. Only a process whose command line
  * still matches is signalled, so a recycled PID is left alone ("not running").
  */
-export async function stopProcesses(targets: readonly StopTarget[], graceMs: number, report: (t: StopTarget, outcome: StopOutcome) => void = () => {}): Promise<Map<string, StopOutcome>> {
+export async function stopProcesses(
+  targets: readonly StopTarget[],
+  graceMs: number,
+  report: (t: StopTarget, outcome: StopOutcome) => void = () => {},
+): Promise<Map<string, StopOutcome>> {
   const outcomes = new Map<string, StopOutcome>();
   const note = (t: StopTarget, o: StopOutcome): void => {
     outcomes.set(t.name, o);

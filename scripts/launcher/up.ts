@@ -89,7 +89,9 @@ async function up(options: UpOptions, io: Console): Promise<number> {
   const again = dirFlag(options.dir, options.dir === DEFAULT_DIR);
   const live = stillRunning(layout);
   if (live.length > 0) {
-    io.err(`picokube up: a cluster from ${layout.dir} is already running: ${live.join(', ')}.\n  picokube status${again}   shows it; picokube down${again}   stops it.\n`);
+    io.err(
+      `picokube up: a cluster from ${layout.dir} is already running: ${live.join(', ')}.\n  picokube status${again}   shows it; picokube down${again}   stops it.\n`,
+    );
     return 1;
   }
   const recorded = readClusterConfig(layout.configFile);
@@ -106,7 +108,9 @@ async function up(options: UpOptions, io: Console): Promise<number> {
   );
   if (taken.length > 0) {
     const lines = taken.map((t) => `  ${HOST}:${t.port} (${t.purpose})`).join('\n');
-    io.err(`picokube up: ports in use, nothing started:\n${lines}\nStop what holds them, or choose others with --apiserver-port / --store-ports${existing ? ' (store ports only with a new --dir)' : ''}.\n`);
+    io.err(
+      `picokube up: ports in use, nothing started:\n${lines}\nStop what holds them, or choose others with --apiserver-port / --store-ports${existing ? ' (store ports only with a new --dir)' : ''}.\n`,
+    );
     return 1;
   }
   mkdirSync(layout.logsDir, { recursive: true });
@@ -138,7 +142,8 @@ async function up(options: UpOptions, io: Console): Promise<number> {
       io.out(`${row([s.spec.name, s.spec.endpoint, `pid ${s.record.pid}`, `ready in ${seconds(ms)}`])}\n`);
       if (s.spec.name === lastStore) showStoreLeader();
     },
-    exited: (name, how, inMs) => io.out(`${name} exited (${how})${inMs === undefined ? '' : `; restarting${inMs > 0 ? ` in ${seconds(inMs)}` : ''}`} (log: ${layout.logFile(name)})\n`),
+    exited: (name, how, inMs) =>
+      io.out(`${name} exited (${how})${inMs === undefined ? '' : `; restarting${inMs > 0 ? ` in ${seconds(inMs)}` : ''}`} (log: ${layout.logFile(name)})\n`),
     stopped: (t, outcome) => io.out(`  ${t.name.padEnd(nameWidth)}   ${`pid ${t.pid}`.padEnd(11)}   ${outcome}\n`),
   });
 
@@ -176,12 +181,7 @@ async function up(options: UpOptions, io: Console): Promise<number> {
 
   await leaderShown;
   const kubeconfig = shellQuote(layout.kubeconfigFile);
-  io.out(
-    `\nlogs: ${layout.logsDir}/<name>.log\n` +
-      'The cluster is up. To use it:\n' +
-      `  export KUBECONFIG=${kubeconfig}\n` +
-      '  kubectl get namespaces\n',
-  );
+  io.out(`\nlogs: ${layout.logsDir}/<name>.log\n` + 'The cluster is up. To use it:\n' + `  export KUBECONFIG=${kubeconfig}\n` + '  kubectl get namespaces\n');
   if (options.detach) {
     signals.release();
     io.out(`It runs in the background: picokube status${again} shows it, picokube down${again} stops it.\n`);

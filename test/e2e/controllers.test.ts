@@ -30,8 +30,17 @@ await Promise.all([
 ]);
 
 interface Workload extends KubeObject {
-  spec: Record<string, unknown> & { replicas?: number; template?: { metadata?: unknown; spec: { containers: { name: string; image: string; [field: string]: unknown }[]; [field: string]: unknown } } };
-  status?: Record<string, unknown> & { availableReplicas?: number; updatedReplicas?: number; replicas?: number; readyReplicas?: number; conditions?: { type: string; status: string; reason?: string }[] };
+  spec: Record<string, unknown> & {
+    replicas?: number;
+    template?: { metadata?: unknown; spec: { containers: { name: string; image: string; [field: string]: unknown }[]; [field: string]: unknown } };
+  };
+  status?: Record<string, unknown> & {
+    availableReplicas?: number;
+    updatedReplicas?: number;
+    replicas?: number;
+    readyReplicas?: number;
+    conditions?: { type: string; status: string; reason?: string }[];
+  };
 }
 
 interface Pod extends KubeObject {
@@ -49,14 +58,20 @@ function deployment(name: string, replicas: number, image: string): Workload {
       selector: { matchLabels: { app: name } },
       template: {
         metadata: { labels: { app: name } },
-        spec: { containers: [{ name: 'main', image, command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }], terminationGracePeriodSeconds: 2 },
+        spec: {
+          containers: [{ name: 'main', image, command: ['sleep', '3600'], resources: { requests: { cpu: '10m', memory: '16Mi' } } }],
+          terminationGracePeriodSeconds: 2,
+        },
       },
     },
   };
 }
 
 const imageOf = (p: Pod): string | undefined => (p.spec as { containers?: { image?: string }[] }).containers?.[0]?.image;
-const ready = (p: Pod): boolean => p.metadata.deletionTimestamp === undefined && p.status?.phase === 'Running' && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+const ready = (p: Pod): boolean =>
+  p.metadata.deletionTimestamp === undefined &&
+  p.status?.phase === 'Running' &&
+  (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 async function podsOf(selector: string, namespace = 'default'): Promise<Pod[]> {
   return (await client.list<Pod>(Resources.pods, { namespace, labelSelector: selector })).items;
@@ -116,7 +131,11 @@ t.test('an image change rolls out without dropping below replicas - maxUnavailab
   // maxUnavailable 25% of 10 rounds down to 2; maxSurge 25% rounds up to 3.
   t.ok(lowest >= 8, `at least 8 Ready pods throughout (lowest seen ${lowest})`);
   t.ok(highest <= 13, `at most 13 pods at once (highest seen ${highest})`);
-  const images = new Set((await client.list<Workload>(Resources.replicasets, { namespace: 'default', labelSelector: 'app=web' })).items.filter((rs) => (rs.spec.replicas ?? 0) > 0).map((rs) => rs.spec.template?.spec.containers[0]?.image));
+  const images = new Set(
+    (await client.list<Workload>(Resources.replicasets, { namespace: 'default', labelSelector: 'app=web' })).items
+      .filter((rs) => (rs.spec.replicas ?? 0) > 0)
+      .map((rs) => rs.spec.template?.spec.containers[0]?.image),
+  );
   t.strictSame([...images], ['nginx:1.28'], 'only the new ReplicaSet has replicas');
   const history = await cluster.kubectl(['rollout', 'history', 'deployment/web']);
   t.equal(history.code, 0, history.stderr);
@@ -190,7 +209,10 @@ t.test('a Job with completions 5 and parallelism 2 completes', async (t) => {
   sampling = false;
   await sampler;
   t.equal(j.status?.succeeded, 5);
-  t.ok((j.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True'), 'Complete');
+  t.ok(
+    (j.status?.conditions ?? []).some((c) => c.type === 'Complete' && c.status === 'True'),
+    'Complete',
+  );
   t.ok(mostActive <= 2, `never more than 2 pods at once (saw ${mostActive})`);
 });
 
@@ -210,7 +232,10 @@ t.test('a DaemonSet runs one pod per node and follows nodes joining and leaving'
     metadata: { name: 'agent', namespace: 'default' },
     spec: {
       selector: { matchLabels: { app: 'agent' } },
-      template: { metadata: { labels: { app: 'agent' } }, spec: { containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 1 } },
+      template: {
+        metadata: { labels: { app: 'agent' } },
+        spec: { containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 1 },
+      },
     },
   });
   const onNodes = async (n: number): Promise<string[]> =>
@@ -255,7 +280,10 @@ t.test('a StatefulSet creates its pods in order, each with its claim', async (t)
       serviceName: 'db',
       replicas: 3,
       selector: { matchLabels: { app: 'db' } },
-      template: { metadata: { labels: { app: 'db' } }, spec: { containers: [{ name: 'main', image: 'postgres', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 1 } },
+      template: {
+        metadata: { labels: { app: 'db' } },
+        spec: { containers: [{ name: 'main', image: 'postgres', command: ['sleep', '3600'] }], terminationGracePeriodSeconds: 1 },
+      },
       volumeClaimTemplates: [{ metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
     },
   });
@@ -285,7 +313,11 @@ t.test('killing the active controller-manager mid-rollout: the standby finishes 
   const active = [...cluster.components.values()].find((c) => c.name.startsWith('cm-') && leader.includes(String(c.proc.pid)));
   t.ok(active, `the lease holder ${leader} is one of our controller-managers`);
   await cluster.kubectl(['set', 'image', 'deployment/api', 'main=app:v2']);
-  await pollUntil('the rollout started', async () => ((await client.get<Workload>(Resources.deployments, 'api', 'default')).status?.updatedReplicas ?? 0) > 0 || undefined, DEADLINE_MS);
+  await pollUntil(
+    'the rollout started',
+    async () => ((await client.get<Workload>(Resources.deployments, 'api', 'default')).status?.updatedReplicas ?? 0) > 0 || undefined,
+    DEADLINE_MS,
+  );
   if (active) await cluster.stopComponent(active.name, 'SIGKILL');
   await deploymentSettled('api', 8, 'app:v2');
   sampling = false;

@@ -19,9 +19,18 @@ async function kubectl(t: Test, ...args: string[]): Promise<string> {
 }
 
 t.test('kubectl creates roles and bindings and lists them as kube does', async (t) => {
-  t.match(await kubectl(t, 'create', 'role', 'pod-reader', '--verb=get', '--verb=list', '--resource=pods'), /role.rbac.authorization.k8s.io\/pod-reader created/);
-  t.match(await kubectl(t, 'create', 'rolebinding', 'bob-reads', '--role=pod-reader', '--user=bob'), /rolebinding.rbac.authorization.k8s.io\/bob-reads created/);
-  t.match(await kubectl(t, 'create', 'clusterrole', 'node-reader', '--verb=get', '--resource=nodes'), /clusterrole.rbac.authorization.k8s.io\/node-reader created/);
+  t.match(
+    await kubectl(t, 'create', 'role', 'pod-reader', '--verb=get', '--verb=list', '--resource=pods'),
+    /role.rbac.authorization.k8s.io\/pod-reader created/,
+  );
+  t.match(
+    await kubectl(t, 'create', 'rolebinding', 'bob-reads', '--role=pod-reader', '--user=bob'),
+    /rolebinding.rbac.authorization.k8s.io\/bob-reads created/,
+  );
+  t.match(
+    await kubectl(t, 'create', 'clusterrole', 'node-reader', '--verb=get', '--resource=nodes'),
+    /clusterrole.rbac.authorization.k8s.io\/node-reader created/,
+  );
   const roles = await kubectl(t, 'get', 'roles');
   t.match(roles, /^NAME\s+CREATED AT\n/);
   t.match(roles, /pod-reader/);

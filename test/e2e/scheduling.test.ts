@@ -37,7 +37,21 @@ await Promise.all([
   cluster.startComponent('scheduler-b', ['scheduler']),
   cluster.startComponent('node-1', ['node', '--name', 'node-1', '--cpu', '2', '--memory', '4Gi', '--runtime', 'process']),
   cluster.startComponent('node-2', ['node', '--name', 'node-2', '--cpu', '2', '--memory', '4Gi', '--runtime', 'process']),
-  cluster.startComponent('node-3', ['node', '--name', 'node-3', '--cpu', '2', '--memory', '4Gi', '--runtime', 'process', '--taints', 'dedicated=infra:NoSchedule', '--labels', 'role=infra']),
+  cluster.startComponent('node-3', [
+    'node',
+    '--name',
+    'node-3',
+    '--cpu',
+    '2',
+    '--memory',
+    '4Gi',
+    '--runtime',
+    'process',
+    '--taints',
+    'dedicated=infra:NoSchedule',
+    '--labels',
+    'role=infra',
+  ]),
 ]);
 
 interface Pod extends KubeObject {
@@ -66,7 +80,12 @@ t.test('three node agents register Ready nodes that kubectl lists', async (t) =>
   const names = await pollUntil(
     'three Ready nodes',
     async () => {
-      const r = await cluster.kubectl(['get', 'nodes', '-o', 'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}']);
+      const r = await cluster.kubectl([
+        'get',
+        'nodes',
+        '-o',
+        'jsonpath={range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+      ]);
       const ready = r.stdout.split('\n').filter((l) => l.endsWith('=True'));
       return ready.length === 3 ? ready.map((l) => l.split('=')[0]).sort() : undefined;
     },
@@ -135,7 +154,14 @@ t.test('a pod that fits nowhere stays Pending and says why, in its condition and
   const events = await pollUntil(
     'a FailedScheduling event',
     async () => {
-      const r = await cluster.kubectl(['get', 'events', '--field-selector', 'involvedObject.name=too-big,reason=FailedScheduling', '-o', 'jsonpath={.items[*].message}']);
+      const r = await cluster.kubectl([
+        'get',
+        'events',
+        '--field-selector',
+        'involvedObject.name=too-big,reason=FailedScheduling',
+        '-o',
+        'jsonpath={.items[*].message}',
+      ]);
       return r.stdout.includes('0/3 nodes are available') ? r.stdout : undefined;
     },
     DEADLINE_MS,
@@ -174,7 +200,11 @@ spec:
 
 t.test('deleting a pod ends its process on the node and then removes the object', async (t) => {
   await client.create(Resources.pods, sleeper('short-lived', {}, 3671));
-  await pollUntil('short-lived Running', async () => ((await client.get<Pod>(Resources.pods, 'short-lived', 'default')).status?.phase === 'Running' ? true : undefined), DEADLINE_MS);
+  await pollUntil(
+    'short-lived Running',
+    async () => ((await client.get<Pod>(Resources.pods, 'short-lived', 'default')).status?.phase === 'Running' ? true : undefined),
+    DEADLINE_MS,
+  );
   t.ok(processesRunning('sleep 3671') > 0, 'the container runs as a local process');
   const r = await cluster.kubectl(['delete', 'pod', 'short-lived', '--wait=true']);
   t.equal(r.code, 0, r.stderr);
@@ -185,7 +215,8 @@ t.test('deleting a pod ends its process on the node and then removes the object'
 });
 
 t.test('killing the active scheduler hands over to the standby, and scheduling goes on', async (t) => {
-  const holder = async (): Promise<string> => ((await client.get(Resources.leases, 'kube-scheduler', 'kube-system')).spec as { holderIdentity?: string }).holderIdentity ?? '';
+  const holder = async (): Promise<string> =>
+    ((await client.get(Resources.leases, 'kube-scheduler', 'kube-system')).spec as { holderIdentity?: string }).holderIdentity ?? '';
   const leader = await holder();
   const active = [...cluster.components.values()].find((c) => c.name.startsWith('scheduler-') && leader.includes(String(c.proc.pid)));
   t.ok(active, `the lease holder ${leader} is one of our schedulers`);

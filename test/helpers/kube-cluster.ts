@@ -118,7 +118,10 @@ export class KubeCluster {
   async startApiserver(index = 0): Promise<void> {
     const a = this.apiserver(index);
     if (isRunning(a.proc)) throw new Error(`apiserver ${index} is already running (pid ${a.proc.pid})`);
-    const [cmd, ...args] = picokubeCommand([...apiserverArgs({ storeEndpoints: this.store.endpoints, port: a.port, logLevel: this.options.logLevel ?? 'info' }), ...(this.options.apiserverArgs ?? [])]);
+    const [cmd, ...args] = picokubeCommand([
+      ...apiserverArgs({ storeEndpoints: this.store.endpoints, port: a.port, logLevel: this.options.logLevel ?? 'info' }),
+      ...(this.options.apiserverArgs ?? []),
+    ]);
     const fd = openSync(a.logFile, 'a');
     const proc = spawn(cmd as string, args, { cwd: ROOT, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -138,7 +141,8 @@ export class KubeCluster {
     } catch (e) {
       throw new Error(`${(e as Error).message}; the end of its log:\n${tail()}`);
     }
-    if (outcome === 'exited') throw new Error(`apiserver ${index} exited (${proc.signalCode ?? `code ${proc.exitCode}`}) before it was ready; the end of its log:\n${tail()}`);
+    if (outcome === 'exited')
+      throw new Error(`apiserver ${index} exited (${proc.signalCode ?? `code ${proc.exitCode}`}) before it was ready; the end of its log:\n${tail()}`);
   }
 
   /** Stops apiserver `index`: SIGTERM (a graceful stop) by default, SIGKILL after a deadline; resolves once it has exited. */
@@ -185,7 +189,11 @@ export class KubeCluster {
       proc.once('close', (code) => {
         clearTimeout(timer);
         this.kubectls.delete(proc);
-        resolve(timedOut ? { code: 124, stdout, stderr: `${stderr}(killed by the test harness after ${opts.timeoutMs ?? KUBECTL_TIMEOUT_MS} ms)\n` } : { code: code ?? 1, stdout, stderr });
+        resolve(
+          timedOut
+            ? { code: 124, stdout, stderr: `${stderr}(killed by the test harness after ${opts.timeoutMs ?? KUBECTL_TIMEOUT_MS} ms)\n` }
+            : { code: code ?? 1, stdout, stderr },
+        );
       });
       proc.stdin.on('error', () => {
         /* kubectl may exit before reading its input; its exit code tells */
@@ -222,7 +230,16 @@ export class KubeCluster {
     const logFile = join(this.dir, `${name}.log`);
     // Provisioned volumes go under the test's own folder, never the checkout's .picokube/.
     const volumes = args[0] === 'controller-manager' && !args.includes('--local-path-dir') ? ['--local-path-dir', join(this.dir, 'volumes')] : [];
-    const [cmd, ...rest] = picokubeCommand([...args, ...volumes, '--kubeconfig', this.kubeconfigPath, '--port', String(port), '--log-level', this.options.logLevel ?? 'info']);
+    const [cmd, ...rest] = picokubeCommand([
+      ...args,
+      ...volumes,
+      '--kubeconfig',
+      this.kubeconfigPath,
+      '--port',
+      String(port),
+      '--log-level',
+      this.options.logLevel ?? 'info',
+    ]);
     const fd = openSync(logFile, 'a');
     const proc = spawn(cmd as string, rest, { cwd: ROOT, stdio: ['ignore', fd, fd] });
     closeSync(fd);
@@ -243,7 +260,8 @@ export class KubeCluster {
     } catch (e) {
       throw new Error(`${(e as Error).message}; the end of its log:\n${tail()}`);
     }
-    if (outcome === 'exited') throw new Error(`${name} exited (${proc.signalCode ?? `code ${proc.exitCode}`}) before it was ready; the end of its log:\n${tail()}`);
+    if (outcome === 'exited')
+      throw new Error(`${name} exited (${proc.signalCode ?? `code ${proc.exitCode}`}) before it was ready; the end of its log:\n${tail()}`);
     return c;
   }
 

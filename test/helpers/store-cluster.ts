@@ -46,7 +46,14 @@ export class StoreCluster {
   static async prepare(n = 3, extraArgs: string[] = []): Promise<StoreCluster> {
     const c = new StoreCluster(mkdtempSync(join(tmpdir(), 'picokube-store-')));
     for (let i = 1; i <= n; i++) {
-      c.replicas.push({ id: i, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(c.dir, `r${i}`), logFile: join(c.dir, `r${i}.log`), proc: undefined });
+      c.replicas.push({
+        id: i,
+        clientPort: await freePort(),
+        peerPort: await freePort(),
+        dataDir: join(c.dir, `r${i}`),
+        logFile: join(c.dir, `r${i}.log`),
+        proc: undefined,
+      });
     }
     c.extraArgs = extraArgs;
     return c;

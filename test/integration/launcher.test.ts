@@ -33,9 +33,14 @@ function picokube(args: string[], timeoutMs = 240_000): Promise<Run> {
 
 function kubectl(kubeconfig: string, cacheDir: string, args: string[], input = ''): Promise<Run> {
   return new Promise((resolve) => {
-    const p = execFile('kubectl', ['--kubeconfig', kubeconfig, ...args], { env: { ...process.env, KUBECACHEDIR: cacheDir }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
+    const p = execFile(
+      'kubectl',
+      ['--kubeconfig', kubeconfig, ...args],
+      { env: { ...process.env, KUBECACHEDIR: cacheDir }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+      },
+    );
     p.stdin?.end(input);
   });
 }
@@ -147,7 +152,17 @@ t.test('down leaves alone a recorded PID that now belongs to another process', a
     version: 1,
     dir,
     startedAt: new Date().toISOString(),
-    processes: [{ name: 'store-1', pid, argv: [process.execPath, '--import', 'tsx', 'picokube.ts', 'store'], phase: 1, readyUrl: 'http://127.0.0.1:1/readyz', endpoint: '127.0.0.1:1', logFile: join(dir, 'x.log') }],
+    processes: [
+      {
+        name: 'store-1',
+        pid,
+        argv: [process.execPath, '--import', 'tsx', 'picokube.ts', 'store'],
+        phase: 1,
+        readyUrl: 'http://127.0.0.1:1/readyz',
+        endpoint: '127.0.0.1:1',
+        logFile: join(dir, 'x.log'),
+      },
+    ],
   };
   writeFileSync(join(dir, 'pids.json'), JSON.stringify(stale));
   const status = await picokube(['status', '--dir', dir]);
@@ -180,7 +195,20 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   if (!first) return;
   t.same(
     first.processes.map((p) => p.name),
-    ['fault-proxy', 'store-1', 'store-2', 'store-3', 'apiserver', 'scheduler', 'scheduler-2', 'controller-manager', 'controller-manager-2', 'node-1', 'node-2', 'node-3'],
+    [
+      'fault-proxy',
+      'store-1',
+      'store-2',
+      'store-3',
+      'apiserver',
+      'scheduler',
+      'scheduler-2',
+      'controller-manager',
+      'controller-manager-2',
+      'node-1',
+      'node-2',
+      'node-3',
+    ],
   );
   t.equal(first.launcher, undefined, 'a detached cluster has no launcher');
   const tls = adminProbeTls(dir);
@@ -193,7 +221,12 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   t.notMatch(kubeconfigText, 'insecure-skip-tls-verify');
   t.match(readFileSync(join(dir, 'kubeconfigs', 'scheduler.kubeconfig'), 'utf8'), 'client-certificate-data:', 'each component has its own kubeconfig');
 
-  const ns = await kubectl(kubeconfig, cacheDir, ['create', '-f', '-', '--validate=false'], JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'launcher-test' } }));
+  const ns = await kubectl(
+    kubeconfig,
+    cacheDir,
+    ['create', '-f', '-', '--validate=false'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'launcher-test' } }),
+  );
   t.equal(ns.code, 0, `kubectl create: ${ns.stdout}${ns.stderr}`);
   const list = await kubectl(kubeconfig, cacheDir, ['get', 'ns']);
   t.equal(list.code, 0, list.stderr);
@@ -204,8 +237,18 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   const running = await pollUntil(
     'three Running pods of the deployment',
     async () => {
-      const r = await kubectl(kubeconfig, cacheDir, ['get', 'pods', '-l', 'app=hello', '-o', 'jsonpath={range .items[*]}{.status.phase} {.spec.nodeName}{"\\n"}{end}']);
-      const rows = r.stdout.trim().split('\n').filter((l) => l.startsWith('Running '));
+      const r = await kubectl(kubeconfig, cacheDir, [
+        'get',
+        'pods',
+        '-l',
+        'app=hello',
+        '-o',
+        'jsonpath={range .items[*]}{.status.phase} {.spec.nodeName}{"\\n"}{end}',
+      ]);
+      const rows = r.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l.startsWith('Running '));
       return rows.length === 3 ? rows : undefined;
     },
     120_000,
@@ -222,7 +265,12 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
     'myapp-pod and label-demo Running',
     async () => {
       const r = await kubectl(kubeconfig, cacheDir, ['get', 'pods', 'myapp-pod', 'label-demo', '-o', 'jsonpath={range .items[*]}{.status.phase}{"\\n"}{end}']);
-      return r.stdout.trim().split('\n').filter((l) => l === 'Running').length === 2 ? true : undefined;
+      return r.stdout
+        .trim()
+        .split('\n')
+        .filter((l) => l === 'Running').length === 2
+        ? true
+        : undefined;
     },
     120_000,
     250,
@@ -235,9 +283,15 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   for (const p of first.processes) t.match(status.stdout, new RegExp(`${p.name}\\s+${p.pid}\\s+running\\s+ready`), `status lists ${p.name}`);
   t.match(status.stdout, /detached/);
   t.match(status.stdout, /store: leader store-[123], term \d+/, 'status names the store leader');
-  t.equal(status.stdout.match(/^\s+store-\d\s+\d\s+(yes|no)\s+\d+\s+\d+\s+\d+\s+\d+\s+yes$/gm)?.length, 3, 'three healthy replicas with term, revision and raft index');
+  t.equal(
+    status.stdout.match(/^\s+store-\d\s+\d\s+(yes|no)\s+\d+\s+\d+\s+\d+\s+\d+\s+yes$/gm)?.length,
+    3,
+    'three healthy replicas with term, revision and raft index',
+  );
   for (const role of ['scheduler', 'controller-manager']) {
-    const roles = [...status.stdout.matchAll(new RegExp(`^\\s+${role}(?:-2)?\\s+\\d+\\s+running\\s+ready\\s+(active|standby)\\s`, 'gm'))].map((m) => m[1]).sort();
+    const roles = [...status.stdout.matchAll(new RegExp(`^\\s+${role}(?:-2)?\\s+\\d+\\s+running\\s+ready\\s+(active|standby)\\s`, 'gm'))]
+      .map((m) => m[1])
+      .sort();
     t.same(roles, ['active', 'standby'], `one ${role} is active, the other stands by`);
   }
   t.match(status.stdout, /nodes: 3 of 3 Ready/);
@@ -284,7 +338,10 @@ t.test('a foreground up restarts a process that dies, and stops everything on SI
   const seen: PidFile[] = [];
   const dir = tempDir(t, seen);
   const ports = await clusterPorts();
-  const launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/picokube.ts'), 'up', '--dir', dir, ...ports.flags], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const launcher = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/picokube.ts'), 'up', '--dir', dir, ...ports.flags], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.teardown(() => {
     if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill('SIGKILL');
   });

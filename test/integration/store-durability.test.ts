@@ -8,7 +8,9 @@ const enc = new TextEncoder();
 
 function lastSegment(dataDir: string): string {
   const dir = join(dataDir, 'wal');
-  const names = readdirSync(dir).filter((n) => n.endsWith('.wal')).sort();
+  const names = readdirSync(dir)
+    .filter((n) => n.endsWith('.wal'))
+    .sort();
   return join(dir, names[names.length - 1] as string);
 }
 
@@ -60,7 +62,11 @@ t.test('a corrupt record before the WAL tail stops the replica with an error tha
   const proc = await cluster.restart(2);
   const code = await new Promise<number | null>((resolve) => proc.once('exit', (c) => resolve(c)));
   t.not(code, 0, 'the replica refuses to start');
-  t.match(cluster.log(2), new RegExp(`refusing to start: WAL corrupt in .*${file.split('/').pop()} at byte offset ${victim.offset}`), 'it names the file and the offset');
+  t.match(
+    cluster.log(2),
+    new RegExp(`refusing to start: WAL corrupt in .*${file.split('/').pop()} at byte offset ${victim.offset}`),
+    'it names the file and the offset',
+  );
   const r = await client.put('bad/still-writable', enc.encode('yes'));
   t.ok(r.revision > 0, 'the other two replicas carry on');
 });

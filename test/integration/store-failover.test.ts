@@ -50,7 +50,10 @@ t.test('killing the leader during a stream of writes loses no acknowledged write
   watch.cancel();
   await watching;
   const revisions = seen.map((b) => b.revision);
-  t.ok(revisions.every((r, i) => i === 0 || r > (revisions[i - 1] as number)), 'watch revisions strictly increase: in order, none twice');
+  t.ok(
+    revisions.every((r, i) => i === 0 || r > (revisions[i - 1] as number)),
+    'watch revisions strictly increase: in order, none twice',
+  );
   const watched = new Set(seen.flatMap((b) => b.events.map((e) => `${e.kv.key}@${b.revision}`)));
   const missing = [...acked].filter(([k, v]) => !watched.has(`${k}@${v.revision}`));
   t.same(missing, [], 'the watch delivered every acknowledged write');

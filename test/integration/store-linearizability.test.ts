@@ -51,7 +51,10 @@ t.test('a history recorded against real replicas across a leader kill is lineari
         const expected = lastSeen.get(key) ?? null;
         try {
           const r = await client.txn({
-            compare: expected === null ? [{ key: `lin/${key}`, target: 'createRevision', result: '=', operand: 0 }] : [{ key: `lin/${key}`, target: 'value', result: '=', operand: enc.encode(expected) }],
+            compare:
+              expected === null
+                ? [{ key: `lin/${key}`, target: 'createRevision', result: '=', operand: 0 }]
+                : [{ key: `lin/${key}`, target: 'value', result: '=', operand: enc.encode(expected) }],
             success: [{ t: 'put', key: `lin/${key}`, value: enc.encode(value) }],
             failure: [],
           });

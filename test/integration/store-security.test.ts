@@ -38,7 +38,14 @@ t.test('a peer with the wrong secret cannot join, and garbage on either port cra
   const impostorPeer = await freePort();
   const impostorClient = await freePort();
   const peers = cluster.replicas.map((r) => (r.id === 2 ? `2=127.0.0.1:${impostorPeer}` : `${r.id}=127.0.0.1:${r.peerPort}`)).join(',');
-  const impostor = { id: 2, clientPort: impostorClient, peerPort: impostorPeer, dataDir: join(cluster.dir, 'impostor'), logFile: join(cluster.dir, 'impostor.log'), proc: undefined };
+  const impostor = {
+    id: 2,
+    clientPort: impostorClient,
+    peerPort: impostorPeer,
+    dataDir: join(cluster.dir, 'impostor'),
+    logFile: join(cluster.dir, 'impostor.log'),
+    proc: undefined,
+  };
   cluster.replicas.push(impostor);
   const { spawn } = await import('node:child_process');
   const { openSync } = await import('node:fs');
@@ -47,7 +54,9 @@ t.test('a peer with the wrong secret cannot join, and garbage on either port cra
   (impostor as { proc: unknown }).proc = spawn(process.execPath, args, { stdio: ['ignore', out, out] });
 
   await pollUntil('replica 3 to refuse the impostor', async () => (await metric(r3.clientPort, 'picokube_store_peer_auth_failures_total')) > 0);
-  const impostorReady = await fetch(`http://127.0.0.1:${impostorClient}/readyz`).then((r) => r.ok).catch(() => false);
+  const impostorReady = await fetch(`http://127.0.0.1:${impostorClient}/readyz`)
+    .then((r) => r.ok)
+    .catch(() => false);
   t.notOk(impostorReady, 'the impostor never learns of a leader');
   t.match(cluster.log(3), /handshake|refused|secret|auth/i, 'replica 3 logs the refusal');
 
@@ -59,8 +68,14 @@ t.test('a peer with the wrong secret cannot join, and garbage on either port cra
   await blast(`ws://127.0.0.1:${r3.peerPort}`, [randomBytes(256), randomBytes(2 * 1024 * 1024)]);
 
   await pollUntil('the client port to count malformed frames', async () => (await metric(r1.clientPort, 'picokube_store_client_malformed_frames_total')) >= 3);
-  await pollUntil('the client port to count the oversized frame', async () => (await metric(r1.clientPort, 'picokube_store_client_oversized_frames_total')) >= 1);
-  const peerBad = async () => (await metric(r3.clientPort, 'picokube_store_peer_malformed_frames_total')) + (await metric(r3.clientPort, 'picokube_store_peer_oversized_frames_total')) + (await metric(r3.clientPort, 'picokube_store_peer_auth_failures_total'));
+  await pollUntil(
+    'the client port to count the oversized frame',
+    async () => (await metric(r1.clientPort, 'picokube_store_client_oversized_frames_total')) >= 1,
+  );
+  const peerBad = async () =>
+    (await metric(r3.clientPort, 'picokube_store_peer_malformed_frames_total')) +
+    (await metric(r3.clientPort, 'picokube_store_peer_oversized_frames_total')) +
+    (await metric(r3.clientPort, 'picokube_store_peer_auth_failures_total'));
   await pollUntil('the peer port to count the garbage', async () => (await peerBad()) >= 2);
 
   for (const r of cluster.replicas.slice(0, 3)) t.equal(r.proc?.exitCode, null, `replica ${r.id} is still running`);

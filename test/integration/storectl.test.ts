@@ -31,7 +31,7 @@ t.test('storectl puts, gets, deletes, runs txns, leases and reports status like 
   const json = JSON.parse((await storectl(cluster, ['get', 'greeting', '-w', 'json'])).stdout) as { kvs: { value: string; version: number }[] };
   t.equal(Buffer.from(json.kvs[0]?.value ?? '', 'base64').toString(), 'hello', 'json output carries values in base64');
   t.equal((await storectl(cluster, ['get', 'greeting', '--rev', '2'])).stdout, 'greeting\nhello\n', 'reads at a past revision');
-  const txn = (await storectl(cluster, ['txn'], 'value("greeting") = "hello"\n\nput greeting bonjour\n\nget greeting\n'));
+  const txn = await storectl(cluster, ['txn'], 'value("greeting") = "hello"\n\nput greeting bonjour\n\nget greeting\n');
   t.equal(txn.stdout, 'SUCCESS\nOK\n');
   t.equal((await storectl(cluster, ['get', 'greeting'])).stdout, 'greeting\nbonjour\n');
   t.equal((await storectl(cluster, ['del', 'greeting', '--prefix'])).stdout, '2\n');
@@ -53,19 +53,40 @@ t.test('storectl puts, gets, deletes, runs txns, leases and reports status like 
 t.test('a new replica joins as a learner, catches up, is promoted; a member is removed', async (t) => {
   const cluster = await StoreCluster.start(3);
   t.teardown(() => cluster.stop(!t.passing()));
-  for (let i = 0; i < 20; i++) (await storectl(cluster, ['put', `m/${i}`, String(i)]));
-  const r4 = { id: 4, clientPort: await freePort(), peerPort: await freePort(), dataDir: join(cluster.dir, 'r4'), logFile: join(cluster.dir, 'r4.log'), proc: undefined };
-  const add = (await storectl(cluster, ['member', 'add', '4', '--peer-url', `127.0.0.1:${r4.peerPort}`, '--client-url', `127.0.0.1:${r4.clientPort}`, '--learner']));
+  for (let i = 0; i < 20; i++) await storectl(cluster, ['put', `m/${i}`, String(i)]);
+  const r4 = {
+    id: 4,
+    clientPort: await freePort(),
+    peerPort: await freePort(),
+    dataDir: join(cluster.dir, 'r4'),
+    logFile: join(cluster.dir, 'r4.log'),
+    proc: undefined,
+  };
+  const add = await storectl(cluster, [
+    'member',
+    'add',
+    '4',
+    '--peer-url',
+    `127.0.0.1:${r4.peerPort}`,
+    '--client-url',
+    `127.0.0.1:${r4.clientPort}`,
+    '--learner',
+  ]);
   t.match(add.stdout, /\| 4 +\| store-4 .*\| true +\|/, 'member 4 is listed as a learner');
   cluster.replicas.push(r4);
   const peers = cluster.replicas.map((r) => `${r.id}=127.0.0.1:${r.peerPort}`).join(',');
   cluster.spawn(r4, ['--join', '--peers', peers]);
-  await pollUntil('the learner to catch up', async () => (await cluster.statusOf(4)).raftAppliedIndex >= (await cluster.statusOf(1)).raftCommitIndex - 1, 30_000, 200);
-  const promote = (await storectl(cluster, ['member', 'promote', '4']));
+  await pollUntil(
+    'the learner to catch up',
+    async () => (await cluster.statusOf(4)).raftAppliedIndex >= (await cluster.statusOf(1)).raftCommitIndex - 1,
+    30_000,
+    200,
+  );
+  const promote = await storectl(cluster, ['member', 'promote', '4']);
   t.match(promote.stdout, /\| 4 +\| store-4 .*\| false +\|/, 'member 4 is a voter now');
-  const remove = (await storectl(cluster, ['member', 'remove', '1']));
+  const remove = await storectl(cluster, ['member', 'remove', '1']);
   t.notMatch(remove.stdout, /\| 1 +\| store-1/, 'member 1 is gone from the list');
-  const got = (await storectl(cluster, ['get', 'm/', '--prefix', '--count-only']));
+  const got = await storectl(cluster, ['get', 'm/', '--prefix', '--count-only']);
   t.equal(got.stdout, '20\n', 'the data is all there');
   await pollUntil('replica 1 to stop after its removal', () => cluster.replica(1).proc?.exitCode !== null);
 });
@@ -73,13 +94,17 @@ t.test('a new replica joins as a learner, catches up, is promoted; a member is r
 t.test('snapshot save, then restore into a new cluster, brings the data back', async (t) => {
   const cluster = await StoreCluster.start(3);
   t.teardown(() => cluster.stop(!t.passing()));
-  for (let i = 0; i < 10; i++) (await storectl(cluster, ['put', `snap/${i}`, `v${i}`]));
+  for (let i = 0; i < 10; i++) await storectl(cluster, ['put', `snap/${i}`, `v${i}`]);
   const file = join(cluster.dir, 'backup.db');
   t.match((await storectl(cluster, ['snapshot', 'save', file])).stdout, /snapshot saved/);
   const fresh = await StoreCluster.prepare(3);
   t.teardown(() => fresh.stop(!t.passing()));
   for (const r of fresh.replicas) {
-    const res = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'scripts/picokube.ts'), 'storectl', 'snapshot', 'restore', file, '--data-dir', r.dataDir, '--peers', fresh.peersFlag], { encoding: 'utf8' });
+    const res = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'scripts/picokube.ts'), 'storectl', 'snapshot', 'restore', file, '--data-dir', r.dataDir, '--peers', fresh.peersFlag],
+      { encoding: 'utf8' },
+    );
     t.match(res.stdout, /restored revision/);
   }
   await fresh.launch();

@@ -4,7 +4,6 @@ import { RawNode } from '../../raft/core/raw-node.js';
 import { committedIndex } from '../../raft/core/quorum.js';
 import type { Message } from '../../raft/core/types.js';
 
-
 /**
  * Deliberately broken variants of the Raft core. Each breaks one rule of the paper; the
  * simulation must catch every one of them, or it proves nothing.

@@ -6,7 +6,17 @@ import t from 'tap';
  * The pure folders must stay pure: no clock, no ambient randomness, no timers, no I/O. That is
  * what lets the simulator own time, randomness, network and disk and replay a run from a seed.
  */
-const PURE = ['raft/core', 'raft/sim', 'kube/labels', 'kube/fields', 'kube/patch', 'kube/validation', 'kube/schema', 'scheduler/framework', 'scheduler/plugins'];
+const PURE = [
+  'raft/core',
+  'raft/sim',
+  'kube/labels',
+  'kube/fields',
+  'kube/patch',
+  'kube/validation',
+  'kube/schema',
+  'scheduler/framework',
+  'scheduler/plugins',
+];
 const IMPURE_FILES = new Set(['raft/sim/cli.ts', 'raft/sim/figures.ts']);
 const BANNED: [RegExp, string][] = [
   [/\bDate\b/, 'Date'],
@@ -28,7 +38,7 @@ function tsFiles(dir: string): string[] {
   });
 }
 
-t.test('the Raft core, the simulator, kube/\'s pure parts and the scheduler\'s plugins use no clock, randomness, timers or I/O of their own', async (t) => {
+t.test("the Raft core, the simulator, kube/'s pure parts and the scheduler's plugins use no clock, randomness, timers or I/O of their own", async (t) => {
   const found: string[] = [];
   for (const dir of PURE) {
     for (const file of tsFiles(dir)) {

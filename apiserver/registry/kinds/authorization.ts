@@ -1,9 +1,4 @@
-import {
-  localSubjectAccessReview,
-  selfSubjectAccessReview,
-  selfSubjectRulesReview,
-  subjectAccessReview,
-} from '../../authz/access-reviews.js';
+import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview } from '../../authz/access-reviews.js';
 import { DEFAULT_COLUMNS } from '../../table/table.js';
 import type { ResourceDef } from '../types.js';
 
@@ -12,7 +7,15 @@ import type { ResourceDef } from '../types.js';
  * stored (`virtual`); apiserver/authz/access-reviews.ts answers them.
  */
 
-const common = { group: 'authorization.k8s.io', version: 'v1', shortNames: [], categories: [], subresources: [], nameRule: 'path', columns: DEFAULT_COLUMNS } as const;
+const common = {
+  group: 'authorization.k8s.io',
+  version: 'v1',
+  shortNames: [],
+  categories: [],
+  subresources: [],
+  nameRule: 'path',
+  columns: DEFAULT_COLUMNS,
+} as const;
 
 export const selfSubjectAccessReviews: ResourceDef = {
   ...common,

@@ -14,7 +14,8 @@ function validateControllerRevision(rev: KubeObject, old: KubeObject | undefined
   const causes: FieldCause[] = [];
   const revision = rev.revision;
   if (revision === undefined) causes.push(required('revision'));
-  else if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 0) causes.push(invalid('revision', revision, 'must be greater than or equal to 0'));
+  else if (typeof revision !== 'number' || !Number.isInteger(revision) || revision < 0)
+    causes.push(invalid('revision', revision, 'must be greater than or equal to 0'));
   if (old && !semanticEqual(rev.data, old.data)) causes.push(forbidden('data', 'field is immutable'));
   return causes;
 }
@@ -42,7 +43,9 @@ export const controllerRevisions: ResourceDef = {
   columns: [
     nameColumn(),
     column('Controller', 'string', 'Controller of the object', controllerOf),
-    column('Revision', 'integer', 'Revision indicates the revision of the state represented by Data.', (o) => (typeof o.revision === 'number' ? o.revision : 0)),
+    column('Revision', 'integer', 'Revision indicates the revision of the state represented by Data.', (o) =>
+      typeof o.revision === 'number' ? o.revision : 0,
+    ),
     ageColumn(),
   ],
   validate: validateControllerRevision,

@@ -8,8 +8,22 @@ const deployments = { plural: 'deployments', group: 'apps', kind: 'Deployment' }
 /** Each error as kube-apiserver shapes it: kubectl prints `Error from server (<reason>): <message>`. */
 const cases = [
   { name: '404 core', err: notFound(pods, 'x'), code: 404, reason: 'NotFound', message: 'pods "x" not found', details: { name: 'x', kind: 'pods' } },
-  { name: '404 named group', err: notFound(deployments, 'web'), code: 404, reason: 'NotFound', message: 'deployments.apps "web" not found', details: { name: 'web', kind: 'deployments', group: 'apps' } },
-  { name: '409 create', err: alreadyExists(pods, 'x'), code: 409, reason: 'AlreadyExists', message: 'pods "x" already exists', details: { name: 'x', kind: 'pods' } },
+  {
+    name: '404 named group',
+    err: notFound(deployments, 'web'),
+    code: 404,
+    reason: 'NotFound',
+    message: 'deployments.apps "web" not found',
+    details: { name: 'web', kind: 'deployments', group: 'apps' },
+  },
+  {
+    name: '409 create',
+    err: alreadyExists(pods, 'x'),
+    code: 409,
+    reason: 'AlreadyExists',
+    message: 'pods "x" already exists',
+    details: { name: 'x', kind: 'pods' },
+  },
   {
     name: '409 update',
     err: conflict(pods, 'x', MODIFIED_CONFLICT),
@@ -37,10 +51,17 @@ const cases = [
     message: 'Deployment.apps "web" is invalid: [spec.selector: Required value, spec.replicas: Invalid value: -1: must be greater than or equal to 0]',
     details: { name: 'web', kind: 'Deployment', group: 'apps' },
   },
-  { name: '413', err: tooLarge(3145728), code: 413, reason: 'RequestEntityTooLarge', message: 'Request entity too large: limit is 3145728', details: undefined },
+  {
+    name: '413',
+    err: tooLarge(3145728),
+    code: 413,
+    reason: 'RequestEntityTooLarge',
+    message: 'Request entity too large: limit is 3145728',
+    details: undefined,
+  },
 ];
 
-t.test('errors are metav1.Status objects with kube\'s code, reason, message and details', async (t) => {
+t.test("errors are metav1.Status objects with kube's code, reason, message and details", async (t) => {
   for (const c of cases) {
     t.match(c.err.status, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', code: c.code, reason: c.reason, message: c.message }, c.name);
     if (c.details) t.match(c.err.status.details, c.details, `${c.name}: details`);

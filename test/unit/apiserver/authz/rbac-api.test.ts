@@ -27,7 +27,11 @@ const bindingBody = (name: string, kind: 'Role' | 'ClusterRole', role: string, u
   roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind, name: role },
   subjects: [{ kind: 'User', name: user }],
 });
-const ssar = (attrs: Record<string, string>) => ({ apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: attrs } });
+const ssar = (attrs: Record<string, string>) => ({
+  apiVersion: 'authorization.k8s.io/v1',
+  kind: 'SelfSubjectAccessReview',
+  spec: { resourceAttributes: attrs },
+});
 
 async function created(h: Harness, url: string, body: unknown): Promise<void> {
   const r = await h.request('POST', url, body);
@@ -40,8 +44,14 @@ t.test('RBAC through the API', async (t) => {
   t.test('the default roles are there at start, admin aggregated from its parts', async (t) => {
     const admin = await h.request('GET', `${RBAC}/clusterroles/admin`);
     t.equal(admin.status, 200);
-    t.ok(admin.json.rules.some((r: { resources?: string[] }) => r.resources?.includes('rolebindings')), 'admin holds its own rules');
-    t.ok(admin.json.rules.some((r: { resources?: string[] }) => r.resources?.includes('secrets')), 'and edit rules');
+    t.ok(
+      admin.json.rules.some((r: { resources?: string[] }) => r.resources?.includes('rolebindings')),
+      'admin holds its own rules',
+    );
+    t.ok(
+      admin.json.rules.some((r: { resources?: string[] }) => r.resources?.includes('secrets')),
+      'and edit rules',
+    );
     t.equal((await h.request('GET', `${RBAC}/clusterrolebindings/cluster-admin`)).json.subjects[0].name, 'system:masters');
   });
 
@@ -61,10 +71,20 @@ t.test('RBAC through the API', async (t) => {
   });
 
   t.test('kubectl auth can-i: SelfSubjectAccessReview answers for the requester', async (t) => {
-    const yes = await h.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', ssar({ verb: 'list', resource: 'pods', namespace: 'default' }), as('bob'));
+    const yes = await h.request(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      ssar({ verb: 'list', resource: 'pods', namespace: 'default' }),
+      as('bob'),
+    );
     t.equal(yes.status, 201);
     t.equal(yes.json.status.allowed, true);
-    const no = await h.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', ssar({ verb: 'list', resource: 'secrets', namespace: 'kube-system' }), as('bob'));
+    const no = await h.request(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+      ssar({ verb: 'list', resource: 'secrets', namespace: 'kube-system' }),
+      as('bob'),
+    );
     t.equal(no.json.status.allowed, false);
     t.equal((await h.request('GET', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', undefined)).status, 405, 'reviews are create-only');
     const sar = await h.request('POST', '/apis/authorization.k8s.io/v1/subjectaccessreviews', {
@@ -73,27 +93,51 @@ t.test('RBAC through the API', async (t) => {
       spec: { user: 'bob', resourceAttributes: { verb: 'get', resource: 'pods', namespace: 'default' } },
     });
     t.equal(sar.json.status.allowed, true);
-    const rules = await h.request('POST', '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews', {
-      apiVersion: 'authorization.k8s.io/v1',
-      kind: 'SelfSubjectRulesReview',
-      spec: { namespace: 'default' },
-    }, as('bob'));
+    const rules = await h.request(
+      'POST',
+      '/apis/authorization.k8s.io/v1/selfsubjectrulesreviews',
+      {
+        apiVersion: 'authorization.k8s.io/v1',
+        kind: 'SelfSubjectRulesReview',
+        spec: { namespace: 'default' },
+      },
+      as('bob'),
+    );
     t.ok(rules.json.status.resourceRules.some((r: { resources?: string[] }) => r.resources?.includes('pods')));
   });
 
   t.test('escalation: nobody grants what they do not hold', async (t) => {
-    await created(h, `${RBAC}/namespaces/default/roles`, roleBody('role-writer', [{ verbs: ['create', 'get'], apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'] }]));
+    await created(
+      h,
+      `${RBAC}/namespaces/default/roles`,
+      roleBody('role-writer', [{ verbs: ['create', 'get'], apiGroups: ['rbac.authorization.k8s.io'], resources: ['roles', 'rolebindings'] }]),
+    );
     await created(h, `${RBAC}/namespaces/default/rolebindings`, bindingBody('carol-writes', 'Role', 'role-writer', 'carol'));
     await created(h, `${RBAC}/namespaces/default/rolebindings`, bindingBody('carol-reads', 'Role', 'pod-reader', 'carol'));
-    const wider = await h.request('POST', `${RBAC}/namespaces/default/roles`, roleBody('pod-killer', [{ verbs: ['delete'], apiGroups: [''], resources: ['pods'] }]), as('carol'));
+    const wider = await h.request(
+      'POST',
+      `${RBAC}/namespaces/default/roles`,
+      roleBody('pod-killer', [{ verbs: ['delete'], apiGroups: [''], resources: ['pods'] }]),
+      as('carol'),
+    );
     t.equal(wider.status, 403);
     t.equal(
       wider.json.message,
       'roles.rbac.authorization.k8s.io "pod-killer" is forbidden: user "carol" (groups=["system:authenticated"]) is attempting to grant RBAC permissions not currently held:\n{APIGroups:[""], Resources:["pods"], Verbs:["delete"]}',
     );
-    const narrower = await h.request('POST', `${RBAC}/namespaces/default/roles`, roleBody('pod-getter', [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }]), as('carol'));
+    const narrower = await h.request(
+      'POST',
+      `${RBAC}/namespaces/default/roles`,
+      roleBody('pod-getter', [{ verbs: ['get'], apiGroups: [''], resources: ['pods'] }]),
+      as('carol'),
+    );
     t.equal(narrower.status, 201, 'a role within her own rules is fine');
-    const bindAdmin = await h.request('POST', `${RBAC}/namespaces/default/rolebindings`, bindingBody('carol-admin', 'ClusterRole', 'admin', 'carol'), as('carol'));
+    const bindAdmin = await h.request(
+      'POST',
+      `${RBAC}/namespaces/default/rolebindings`,
+      bindingBody('carol-admin', 'ClusterRole', 'admin', 'carol'),
+      as('carol'),
+    );
     t.equal(bindAdmin.status, 403, 'binding a role she does not hold is refused');
     t.match(bindAdmin.json.message, /is attempting to grant RBAC permissions not currently held/);
     await created(h, `${RBAC}/clusterroles`, {
@@ -103,7 +147,12 @@ t.test('RBAC through the API', async (t) => {
       rules: [{ verbs: ['bind'], apiGroups: ['rbac.authorization.k8s.io'], resources: ['clusterroles'], resourceNames: ['admin'] }],
     });
     await created(h, `${RBAC}/namespaces/default/rolebindings`, bindingBody('carol-binds', 'ClusterRole', 'bind-admin', 'carol'));
-    const withBind = await h.request('POST', `${RBAC}/namespaces/default/rolebindings`, bindingBody('carol-admin', 'ClusterRole', 'admin', 'dave'), as('carol'));
+    const withBind = await h.request(
+      'POST',
+      `${RBAC}/namespaces/default/rolebindings`,
+      bindingBody('carol-admin', 'ClusterRole', 'admin', 'dave'),
+      as('carol'),
+    );
     t.equal(withBind.status, 201, 'bind on that role allows it');
   });
 
@@ -145,20 +194,36 @@ t.test('RBAC through the API', async (t) => {
     const sched = as('system:kube-scheduler');
     const del = await h.request('DELETE', '/api/v1/namespaces/default/pods/sched-me', undefined, sched);
     t.equal(del.status, 403);
-    t.equal(del.json.message, 'pods "sched-me" is forbidden: User "system:kube-scheduler" cannot delete resource "pods" in API group "" in the namespace "default"');
-    const bind = await h.request('POST', '/api/v1/namespaces/default/pods/sched-me/binding', { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'sched-me' }, target: { kind: 'Node', name: 'n1' } }, sched);
+    t.equal(
+      del.json.message,
+      'pods "sched-me" is forbidden: User "system:kube-scheduler" cannot delete resource "pods" in API group "" in the namespace "default"',
+    );
+    const bind = await h.request(
+      'POST',
+      '/api/v1/namespaces/default/pods/sched-me/binding',
+      { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'sched-me' }, target: { kind: 'Node', name: 'n1' } },
+      sched,
+    );
     t.equal(bind.status, 201);
     t.equal((await h.request('GET', '/api/v1/secrets', undefined, sched)).status, 403, 'nor read secrets');
   });
 
   t.test("a node reads only its own pods' secrets and modifies only its own pods", async (t) => {
-    for (const [name, node, secret] of [['p1', 'n1', 's1'], ['p2', 'n2', 's2']] as const) {
+    for (const [name, node, secret] of [
+      ['p1', 'n1', 's1'],
+      ['p2', 'n2', 's2'],
+    ] as const) {
       await created(h, '/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: secret }, stringData: { k: 'v' } });
-      await created(h, '/api/v1/namespaces/default/pods', pod(name, {}, { spec: { nodeName: node, containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 'v', secret: { secretName: secret } }] } }));
+      await created(
+        h,
+        '/api/v1/namespaces/default/pods',
+        pod(name, {}, { spec: { nodeName: node, containers: [{ name: 'c', image: 'i' }], volumes: [{ name: 'v', secret: { secretName: secret } }] } }),
+      );
     }
     const n1 = as('system:node:n1', 'system:nodes');
     // The watch cache sees the pods shortly after the creates.
-    for (let i = 0; i < 100 && (await h.request('GET', '/api/v1/namespaces/default/secrets/s1', undefined, n1)).status !== 200; i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 100 && (await h.request('GET', '/api/v1/namespaces/default/secrets/s1', undefined, n1)).status !== 200; i++)
+      await new Promise((r) => setImmediate(r));
     t.equal((await h.request('GET', '/api/v1/namespaces/default/secrets/s1', undefined, n1)).status, 200);
     const other = await h.request('GET', '/api/v1/namespaces/default/secrets/s2', undefined, n1);
     t.equal(other.status, 403);

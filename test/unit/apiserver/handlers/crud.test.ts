@@ -19,12 +19,19 @@ t.test('a created pod comes back with the fields the server owns', async (t) => 
   t.same(got.json, res.json, 'a get returns what the create answered');
 });
 
-t.test('creating a name that exists is 409 AlreadyExists with kube\'s message', async (t) => {
+t.test("creating a name that exists is 409 AlreadyExists with kube's message", async (t) => {
   const { request } = await startApiserver(t);
   await request('POST', PODS, pod('web'));
   const res = await request('POST', PODS, pod('web'));
   t.equal(res.status, 409);
-  t.match(res.json, { kind: 'Status', status: 'Failure', reason: 'AlreadyExists', message: 'pods "web" already exists', details: { name: 'web', kind: 'pods' }, code: 409 });
+  t.match(res.json, {
+    kind: 'Status',
+    status: 'Failure',
+    reason: 'AlreadyExists',
+    message: 'pods "web" already exists',
+    details: { name: 'web', kind: 'pods' },
+    code: 409,
+  });
 });
 
 t.test('a get of a missing object is 404 NotFound; apps kinds name their group', async (t) => {
@@ -58,7 +65,9 @@ t.test('merge, JSON and strategic merge patches each change the object', async (
   t.same(merge.json.metadata.labels, { app: 'web', test: 'foo' });
   const unlabel = await request('PATCH', `${PODS}/web`, { metadata: { labels: { test: null } } }, { 'content-type': 'application/merge-patch+json' });
   t.same(unlabel.json.metadata.labels, { app: 'web' }, 'null deletes');
-  const json = await request('PATCH', `${PODS}/web`, [{ op: 'add', path: '/metadata/annotations', value: { note: 'hi' } }], { 'content-type': 'application/json-patch+json' });
+  const json = await request('PATCH', `${PODS}/web`, [{ op: 'add', path: '/metadata/annotations', value: { note: 'hi' } }], {
+    'content-type': 'application/json-patch+json',
+  });
   t.same(json.json.metadata.annotations, { note: 'hi' });
   const smp = await request(
     'PATCH',
@@ -74,7 +83,12 @@ t.test('merge, JSON and strategic merge patches each change the object', async (
 t.test('a patch naming a stale resourceVersion is a 409, and an unknown patch type 415', async (t) => {
   const { request } = await startApiserver(t);
   await request('POST', PODS, pod('web'));
-  const res = await request('PATCH', `${PODS}/web`, { metadata: { resourceVersion: '1', labels: { a: 'b' } } }, { 'content-type': 'application/merge-patch+json' });
+  const res = await request(
+    'PATCH',
+    `${PODS}/web`,
+    { metadata: { resourceVersion: '1', labels: { a: 'b' } } },
+    { 'content-type': 'application/merge-patch+json' },
+  );
   t.equal(res.status, 409);
   const bad = await request('PATCH', `${PODS}/web`, { a: 1 }, { 'content-type': 'text/plain' });
   t.equal(bad.status, 415);
@@ -92,10 +106,16 @@ t.test('lists filter by label and field selectors and page with continue tokens'
     await request('POST', PODS, pod(name, { environment: env, app: name === 'c' ? 'foo' : 'bar' }));
   }
   const sel = await request('GET', `${PODS}?labelSelector=${encodeURIComponent('environment in (production),app!=foo')}`);
-  t.same(sel.json.items.map((p: { metadata: { name: string } }) => p.metadata.name), ['a']);
+  t.same(
+    sel.json.items.map((p: { metadata: { name: string } }) => p.metadata.name),
+    ['a'],
+  );
   t.equal(sel.json.kind, 'PodList');
   const byName = await request('GET', `${PODS}?fieldSelector=metadata.name%3Db`);
-  t.same(byName.json.items.map((p: { metadata: { name: string } }) => p.metadata.name), ['b']);
+  t.same(
+    byName.json.items.map((p: { metadata: { name: string } }) => p.metadata.name),
+    ['b'],
+  );
   const badField = await request('GET', `${PODS}?fieldSelector=spec.bogus%3Dx`);
   t.equal(badField.status, 400);
   t.match(badField.json.message, /field label not supported: spec.bogus/);
@@ -105,7 +125,11 @@ t.test('lists filter by label and field selectors and page with continue tokens'
   t.equal(page1.json.metadata.remainingItemCount, 1);
   await request('POST', PODS, pod('e'));
   const page2 = await request('GET', `${PODS}?limit=3&continue=${encodeURIComponent(page1.json.metadata.continue)}`);
-  t.same(page2.json.items.map((p: { metadata: { name: string } }) => p.metadata.name), ['d'], 'the second page reads the first page\'s snapshot');
+  t.same(
+    page2.json.items.map((p: { metadata: { name: string } }) => p.metadata.name),
+    ['d'],
+    "the second page reads the first page's snapshot",
+  );
   t.equal(page2.json.metadata.resourceVersion, page1.json.metadata.resourceVersion);
   const all = await request('GET', '/api/v1/pods');
   t.equal(all.json.items.length, 5, 'a list across all namespaces');
@@ -144,7 +168,7 @@ t.test('delete removes an unscheduled pod at once and answers with it', async (t
   t.equal(again.status, 404);
 });
 
-t.test('client-node\'s DELETE with an empty JSON body is accepted', async (t) => {
+t.test("client-node's DELETE with an empty JSON body is accepted", async (t) => {
   const { request } = await startApiserver(t);
   await request('POST', PODS, pod('web'));
   const res = await request('DELETE', `${PODS}/web`, '', { 'content-type': 'application/json' });
@@ -153,13 +177,22 @@ t.test('client-node\'s DELETE with an empty JSON body is accepted', async (t) =>
 
 t.test('an object with finalizers is only marked, and goes when the last finalizer is removed', async (t) => {
   const { request } = await startApiserver(t);
-  await request('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers: ['example.com/hold'] } });
+  await request('POST', '/api/v1/namespaces/default/configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'c', finalizers: ['example.com/hold'] },
+  });
   const del = await request('DELETE', '/api/v1/namespaces/default/configmaps/c');
   t.equal(del.status, 200);
   t.ok(del.json.metadata.deletionTimestamp, 'marked for deletion');
   const still = await request('GET', '/api/v1/namespaces/default/configmaps/c');
   t.equal(still.status, 200, 'still there while a finalizer remains');
-  const cleared = await request('PATCH', '/api/v1/namespaces/default/configmaps/c', { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
+  const cleared = await request(
+    'PATCH',
+    '/api/v1/namespaces/default/configmaps/c',
+    { metadata: { finalizers: null } },
+    { 'content-type': 'application/merge-patch+json' },
+  );
   t.equal(cleared.status, 200);
   t.equal((await request('GET', '/api/v1/namespaces/default/configmaps/c')).status, 404, 'gone with its last finalizer');
 });
@@ -167,7 +200,12 @@ t.test('an object with finalizers is only marked, and goes when the last finaliz
 t.test('a pod in its grace period outlives its last finalizer until its node agent deletes it with grace 0', async (t) => {
   const { request } = await startApiserver(t);
   await request('POST', PODS, { ...pod('job-pod'), metadata: { name: 'job-pod', finalizers: ['batch.kubernetes.io/job-tracking'] } });
-  await request('POST', `${PODS}/job-pod/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'job-pod' }, target: { kind: 'Node', name: 'node-1' } });
+  await request('POST', `${PODS}/job-pod/binding`, {
+    apiVersion: 'v1',
+    kind: 'Binding',
+    metadata: { name: 'job-pod' },
+    target: { kind: 'Node', name: 'node-1' },
+  });
   const del = await request('DELETE', `${PODS}/job-pod`);
   t.equal(del.json.metadata.deletionGracePeriodSeconds, 30);
   const cleared = await request('PATCH', `${PODS}/job-pod`, { metadata: { finalizers: null } }, { 'content-type': 'application/merge-patch+json' });
@@ -194,7 +232,10 @@ t.test('generation starts at 1 and moves only on spec changes', async (t) => {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'web' },
-    spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } } },
+    spec: {
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'nginx' }] } },
+    },
   };
   const url = '/apis/apps/v1/namespaces/default/deployments';
   const created = await request('POST', url, deploy);
@@ -230,12 +271,22 @@ t.test('generateName makes a unique name', async (t) => {
 t.test('binding sets the node once; a second binding is a conflict', async (t) => {
   const { request } = await startApiserver(t);
   await request('POST', PODS, pod('web'));
-  const bind = await request('POST', `${PODS}/web/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web' }, target: { kind: 'Node', name: 'node-1' } });
+  const bind = await request('POST', `${PODS}/web/binding`, {
+    apiVersion: 'v1',
+    kind: 'Binding',
+    metadata: { name: 'web' },
+    target: { kind: 'Node', name: 'node-1' },
+  });
   t.equal(bind.status, 201);
   const got = await request('GET', `${PODS}/web`);
   t.equal(got.json.spec.nodeName, 'node-1');
   t.match(got.json.status.conditions, [{ type: 'PodScheduled', status: 'True' }]);
-  const again = await request('POST', `${PODS}/web/binding`, { apiVersion: 'v1', kind: 'Binding', metadata: { name: 'web' }, target: { kind: 'Node', name: 'node-2' } });
+  const again = await request('POST', `${PODS}/web/binding`, {
+    apiVersion: 'v1',
+    kind: 'Binding',
+    metadata: { name: 'web' },
+    target: { kind: 'Node', name: 'node-2' },
+  });
   t.equal(again.status, 409);
   t.match(again.json.message, /already assigned to node "node-1"/);
 });
@@ -256,7 +307,12 @@ t.test('deleting a namespace marks it Terminating and refuses new content in it'
   const res = await request('POST', '/api/v1/namespaces/qa/pods', pod('web'));
   t.equal(res.status, 403);
   t.match(res.json.message, /unable to create new content in namespace qa because it is being terminated/);
-  const fin = await request('PUT', '/api/v1/namespaces/qa/finalize', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'qa' }, spec: { finalizers: [] } });
+  const fin = await request('PUT', '/api/v1/namespaces/qa/finalize', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: 'qa' },
+    spec: { finalizers: [] },
+  });
   t.equal(fin.status, 200);
   t.equal((await request('GET', '/api/v1/namespaces/qa')).status, 404, 'finalized: gone');
 });

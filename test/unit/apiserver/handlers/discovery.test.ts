@@ -15,7 +15,10 @@ t.test('legacy discovery lists the core and named groups with short names and ca
   t.equal(v1.json.kind, 'APIResourceList');
   const pods = v1.json.resources.find((r: { name: string }) => r.name === 'pods');
   t.match(pods, { namespaced: true, kind: 'Pod', shortNames: ['po'], categories: ['all'] });
-  t.ok(v1.json.resources.some((r: { name: string }) => r.name === 'pods/log'), 'subresources are listed');
+  t.ok(
+    v1.json.resources.some((r: { name: string }) => r.name === 'pods/log'),
+    'subresources are listed',
+  );
   const apis = await request('GET', '/apis');
   const groups = apis.json.groups.map((g: { name: string }) => g.name);
   for (const g of ['apps', 'batch', 'coordination.k8s.io', 'discovery.k8s.io', 'storage.k8s.io']) t.ok(groups.includes(g), `group ${g}`);
@@ -26,7 +29,8 @@ t.test('legacy discovery lists the core and named groups with short names and ca
 
 t.test('aggregated discovery answers with the content type kubectl requires', async (t) => {
   const { request } = await startApiserver(t);
-  const accept = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
+  const accept =
+    'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json';
   const res = await request('GET', '/apis', undefined, { accept });
   t.match(res.headers['content-type'], /^application\/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList/);
   t.equal(res.json.kind, 'APIGroupDiscoveryList');

@@ -12,7 +12,11 @@ interface WatchEvent {
 }
 
 /** A watch over a real socket: collects events line by line until stopped. */
-function openWatch(port: number, path: string, headers: Record<string, string> = {}): { events: WatchEvent[]; status: Promise<number>; ended: Promise<void>; stop(): void } {
+function openWatch(
+  port: number,
+  path: string,
+  headers: Record<string, string> = {},
+): { events: WatchEvent[]; status: Promise<number>; ended: Promise<void>; stop(): void } {
   const events: WatchEvent[] = [];
   let resolveStatus: (n: number) => void = () => {};
   let resolveEnded: () => void = () => {};
@@ -65,7 +69,7 @@ async function endedWithin(w: { ended: Promise<void> }, what: string, timeoutMs 
   }
 }
 
-t.test('a watch from a list\'s resourceVersion sees exactly the later changes, in order', async (t) => {
+t.test("a watch from a list's resourceVersion sees exactly the later changes, in order", async (t) => {
   const h = await startApiserver(t);
   await h.api.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (h.api.app.server.address() as AddressInfo).port;
@@ -87,7 +91,11 @@ t.test('a watch from a list\'s resourceVersion sees exactly the later changes, i
     ],
   );
   const rvs = w.events.map((e) => Number(e.object.metadata.resourceVersion));
-  t.same([...rvs].sort((a, b) => a - b), rvs, 'resourceVersions increase');
+  t.same(
+    [...rvs].sort((a, b) => a - b),
+    rvs,
+    'resourceVersions increase',
+  );
   t.equal(new Set(rvs).size, rvs.length, 'no resourceVersion twice');
 });
 
@@ -132,7 +140,8 @@ t.test('a watch from a revision older than the window gets an ERROR 410 Expired 
   const h = await startApiserver(t, { eventWindowMax: 5 });
   await h.api.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (h.api.app.server.address() as AddressInfo).port;
-  for (let i = 0; i < 12; i++) await h.request('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}` } });
+  for (let i = 0; i < 12; i++)
+    await h.request('POST', '/api/v1/namespaces/default/configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `c${i}` } });
   const w = openWatch(port, '/api/v1/namespaces/default/configmaps?watch=true&resourceVersion=2');
   await endedWithin(w, 'an expired watch');
   t.equal(w.events.length, 1);
@@ -144,7 +153,9 @@ t.test('a watch with a Table Accept gets one-row Tables', async (t) => {
   await h.api.app.listen({ port: 0, host: '127.0.0.1' });
   const port = (h.api.app.server.address() as AddressInfo).port;
   const list = await h.request('GET', PODS);
-  const w = openWatch(port, `${PODS}?watch=true&resourceVersion=${list.json.metadata.resourceVersion}`, { accept: 'application/json;as=Table;v=v1;g=meta.k8s.io' });
+  const w = openWatch(port, `${PODS}?watch=true&resourceVersion=${list.json.metadata.resourceVersion}`, {
+    accept: 'application/json;as=Table;v=v1;g=meta.k8s.io',
+  });
   t.teardown(() => w.stop());
   await w.status;
   await h.request('POST', PODS, pod('web'));

@@ -56,8 +56,7 @@ t.test('every served kind and its list carry their group-version-kind', async (t
     ['io.k8s.api.storage.v1.StorageClass', 'storage.k8s.io', 'v1', 'StorageClass'],
     ['io.k8s.apimachinery.pkg.apis.meta.v1.Status', '', 'v1', 'Status'],
   ];
-  for (const [name, group, version, kind] of kinds)
-    t.same(kindSchema(name)?.['x-kubernetes-group-version-kind'], [{ group, kind, version }], name);
+  for (const [name, group, version, kind] of kinds) t.same(kindSchema(name)?.['x-kubernetes-group-version-kind'], [{ group, kind, version }], name);
   t.equal(kindSchema('io.k8s.api.core.v1.PodSpec')?.['x-kubernetes-group-version-kind'], undefined, 'a part of a kind is no kind');
   t.equal(kindSchema('io.k8s.api.core.v1.Nope'), undefined);
   t.equal(kindSchema('constructor'), undefined, 'names of Object.prototype members are not definitions');
@@ -124,10 +123,7 @@ t.test('special apimachinery types have the shapes kube-apiserver gives them', a
   t.match(definitions['io.k8s.apimachinery.pkg.runtime.RawExtension'], { 'x-kubernetes-preserve-unknown-fields': true });
   const ref = (s: Schema | undefined) => resolveSchema(s, definitions);
   t.equal(ref(property(`${meta}.ObjectMeta`, 'creationTimestamp')), definitions[`${meta}.Time`], 'timestamps are Time');
-  t.equal(
-    ref(property('io.k8s.api.core.v1.ContainerPort', 'containerPort')),
-    property('io.k8s.api.core.v1.ContainerPort', 'containerPort'),
-  );
+  t.equal(ref(property('io.k8s.api.core.v1.ContainerPort', 'containerPort')), property('io.k8s.api.core.v1.ContainerPort', 'containerPort'));
   t.match(property('io.k8s.api.core.v1.ContainerPort', 'containerPort'), { type: 'integer', format: 'int32' });
   t.equal(ref(property('io.k8s.api.core.v1.HTTPGetAction', 'port')), definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString']);
   const limits = property('io.k8s.api.core.v1.ResourceRequirements', 'limits');
@@ -135,19 +131,13 @@ t.test('special apimachinery types have the shapes kube-apiserver gives them', a
     ref(typeof limits?.additionalProperties === 'object' ? limits.additionalProperties : undefined),
     definitions['io.k8s.apimachinery.pkg.api.resource.Quantity'],
   );
-  t.equal(
-    ref(property('io.k8s.api.core.v1.EmptyDirVolumeSource', 'sizeLimit')),
-    definitions['io.k8s.apimachinery.pkg.api.resource.Quantity'],
-  );
+  t.equal(ref(property('io.k8s.api.core.v1.EmptyDirVolumeSource', 'sizeLimit')), definitions['io.k8s.apimachinery.pkg.api.resource.Quantity']);
   t.equal(ref(property('io.k8s.api.core.v1.Event', 'eventTime')), definitions[`${meta}.MicroTime`]);
 });
 
 t.test('descriptions and required fields come from client-node', async (t) => {
   t.match(kindSchema('io.k8s.api.core.v1.Pod')?.description, /^Pod is a collection of containers/);
-  t.match(
-    property('io.k8s.api.core.v1.PodSpec', 'dnsPolicy')?.description,
-    /Defaults to "ClusterFirst"\. Valid values are 'ClusterFirstWithHostNet'/,
-  );
+  t.match(property('io.k8s.api.core.v1.PodSpec', 'dnsPolicy')?.description, /Defaults to "ClusterFirst"\. Valid values are 'ClusterFirstWithHostNet'/);
   t.same(definitions['io.k8s.api.core.v1.PodSpec']?.required, ['containers']);
   t.same(definitions['io.k8s.api.core.v1.Container']?.required, ['name']);
   t.match(property('io.k8s.api.core.v1.Pod', 'metadata')?.description, /Standard object's metadata/);

@@ -1,18 +1,11 @@
 import t from 'tap';
 import { definitions } from '../../../../apiserver/openapi/definitions.js';
-import {
-  type OpenApiV3Document,
-  openapiV3GroupVersion,
-  openapiV3GroupVersionSerialized,
-  openapiV3Root,
-} from '../../../../apiserver/openapi/documents.js';
+import { type OpenApiV3Document, openapiV3GroupVersion, openapiV3GroupVersionSerialized, openapiV3Root } from '../../../../apiserver/openapi/documents.js';
 import type { Operation, PathItem } from '../../../../apiserver/openapi/operations.js';
 import type { ResourceDef } from '../../../../apiserver/registry/types.js';
 import type { Schema } from '../../../../kube/schema/types.js';
 
-function resource(
-  partial: Pick<ResourceDef, 'group' | 'version' | 'kind' | 'plural' | 'namespaced' | 'schemaName'> & Partial<ResourceDef>,
-): ResourceDef {
+function resource(partial: Pick<ResourceDef, 'group' | 'version' | 'kind' | 'plural' | 'namespaced' | 'schemaName'> & Partial<ResourceDef>): ResourceDef {
   return { singular: partial.kind.toLowerCase(), shortNames: [], categories: [], subresources: [], nameRule: 'subdomain', ...partial };
 }
 
@@ -68,9 +61,7 @@ function explain(d: OpenApiV3Document, group: string, version: string, plural: s
   for (const p of candidates) for (const m of METHODS) gvk ??= d.paths[p]?.[m]?.['x-kubernetes-group-version-kind'];
   if (!gvk) return undefined;
   const found = gvk;
-  let schema: Schema | undefined = Object.values(d.components.schemas).find((s) =>
-    s['x-kubernetes-group-version-kind']?.some((g) => sameGvk(g, found)),
-  );
+  let schema: Schema | undefined = Object.values(d.components.schemas).find((s) => s['x-kubernetes-group-version-kind']?.some((g) => sameGvk(g, found)));
   for (const field of fieldPath) {
     schema = resolve(d, schema);
     schema = schema?.properties?.[field] ?? resolve(d, schema?.items)?.properties?.[field];
@@ -88,9 +79,7 @@ function resolve(d: OpenApiV3Document, s: Schema | undefined): Schema | undefine
 
 /** What kubectl's server-side validation check does: a PATCH with the kind's GVK must take `fieldValidation`. */
 function supportsFieldValidation(d: OpenApiV3Document, gvk: Gvk): boolean {
-  const patches = Object.values(d.paths).flatMap((p) =>
-    p.patch && sameGvk(p.patch['x-kubernetes-group-version-kind'], gvk) ? [p.patch] : [],
-  );
+  const patches = Object.values(d.paths).flatMap((p) => (p.patch && sameGvk(p.patch['x-kubernetes-group-version-kind'], gvk) ? [p.patch] : []));
   return patches.length > 0 && patches.every((op) => op.parameters?.some((p) => p.name === 'fieldValidation' && p.in === 'query'));
 }
 
@@ -148,13 +137,7 @@ t.test('operations carry the action and group-version-kind extensions', async (t
     ['api/v1', '/api/v1/namespaces/{namespace}/pods/{name}', 'patch', 'patch', { group: '', version: 'v1', kind: 'Pod' }],
     ['api/v1', '/api/v1/namespaces/{namespace}/pods/{name}/binding', 'post', 'post', { group: '', version: 'v1', kind: 'Binding' }],
     ['api/v1', '/api/v1/namespaces/{namespace}/pods/{name}/eviction', 'post', 'post', { group: 'policy', version: 'v1', kind: 'Eviction' }],
-    [
-      'apis/apps/v1',
-      '/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale',
-      'put',
-      'put',
-      { group: 'autoscaling', version: 'v1', kind: 'Scale' },
-    ],
+    ['apis/apps/v1', '/apis/apps/v1/namespaces/{namespace}/deployments/{name}/scale', 'put', 'put', { group: 'autoscaling', version: 'v1', kind: 'Scale' }],
   ];
   for (const [gv, path, m, action, gvk] of cases) {
     t.equal(op(gv, path, m)?.['x-kubernetes-action'], action, `${m} ${path}`);
@@ -162,10 +145,7 @@ t.test('operations carry the action and group-version-kind extensions', async (t
   }
   t.equal(op('api/v1', '/api/v1/namespaces/{namespace}/pods/{name}/status', 'get')?.operationId, 'readCoreV1NamespacedPodStatus');
   t.equal(op('api/v1', '/api/v1/pods', 'get')?.operationId, 'listCoreV1PodForAllNamespaces');
-  t.equal(
-    op('apis/apps/v1', '/apis/apps/v1/namespaces/{namespace}/deployments', 'delete')?.operationId,
-    'deleteAppsV1CollectionNamespacedDeployment',
-  );
+  t.equal(op('apis/apps/v1', '/apis/apps/v1/namespaces/{namespace}/deployments', 'delete')?.operationId, 'deleteAppsV1CollectionNamespacedDeployment');
 });
 
 t.test('kubectl would validate server-side: every PATCH of a kind takes fieldValidation', async (t) => {
@@ -243,10 +223,7 @@ t.test('a resource whose schema is unknown still gets its paths', async (t) => {
   });
   const d = openapiV3GroupVersion([odd], 'apis/example.com/v1', definitions);
   t.ok(d?.paths['/apis/example.com/v1/namespaces/{namespace}/widgets/{name}']?.patch);
-  t.same(
-    d?.paths['/apis/example.com/v1/namespaces/{namespace}/widgets/{name}']?.get?.responses['200']?.content?.['application/json']?.schema,
-    {
-      type: 'object',
-    },
-  );
+  t.same(d?.paths['/apis/example.com/v1/namespaces/{namespace}/widgets/{name}']?.get?.responses['200']?.content?.['application/json']?.schema, {
+    type: 'object',
+  });
 });

@@ -2,7 +2,13 @@ import t from 'tap';
 import { startApiserver } from '../../../helpers/apiserver-harness.js';
 
 const PATH = '/apis/apps/v1/namespaces/default/controllerrevisions';
-const revision = { apiVersion: 'apps/v1', kind: 'ControllerRevision', metadata: { name: 'web-5d8f7c' }, data: { spec: { template: { spec: { containers: [{ name: 'c', image: 'a' }] } } } }, revision: 1 };
+const revision = {
+  apiVersion: 'apps/v1',
+  kind: 'ControllerRevision',
+  metadata: { name: 'web-5d8f7c' },
+  data: { spec: { template: { spec: { containers: [{ name: 'c', image: 'a' }] } } } },
+  revision: 1,
+};
 
 t.test('controllerrevisions are served: created, listed, renumbered, but their data never changes', async (t) => {
   const h = await startApiserver(t);

@@ -57,5 +57,8 @@ t.test('window events share one event instance per type, and a DELETED carries t
   t.equal(m.eventFor(undefined)?.type, 'MODIFIED');
   t.equal(m.eventFor((o) => o.metadata.resourceVersion === '8')?.type, 'ADDED');
   t.equal(m.eventFor((o) => o.metadata.resourceVersion === '5')?.type, 'DELETED');
-  t.equal(m.eventFor(() => false), undefined);
+  t.equal(
+    m.eventFor(() => false),
+    undefined,
+  );
 });

@@ -49,7 +49,11 @@ export class FaultyStore implements StoreClient {
 
   watch(key: string, options: StoreWatchOptions = {}): StoreWatch {
     this.watchesStarted++;
-    const w = new FaultyWatch(this.gate, () => this.inner.watch(key, options), () => this.open.delete(w));
+    const w = new FaultyWatch(
+      this.gate,
+      () => this.inner.watch(key, options),
+      () => this.open.delete(w),
+    );
     this.open.add(w);
     return w;
   }

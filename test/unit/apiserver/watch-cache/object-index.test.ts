@@ -23,7 +23,10 @@ t.test('the index lists like a naive sorted map, by any prefix, through any sequ
           naive.delete(key);
         }
       }
-      const want = [...naive.keys()].filter((k) => k.startsWith(prefix)).sort().map((k) => naive.get(k));
+      const want = [...naive.keys()]
+        .filter((k) => k.startsWith(prefix))
+        .sort()
+        .map((k) => naive.get(k));
       const got = index.list(prefix);
       return index.size === naive.size && got.length === want.length && got.every((o, i) => o === want[i]);
     }),
@@ -33,10 +36,23 @@ t.test('the index lists like a naive sorted map, by any prefix, through any sequ
 t.test('replace takes a sorted listing and refuses one out of order', async (t) => {
   const index = new ObjectIndex();
   index.set('/r/old', obj('old'));
-  index.replace([['/r/a', obj('a')], ['/r/b', obj('b')]]);
-  t.same(index.list('/r/').map((o) => o.metadata.name), ['a', 'b']);
+  index.replace([
+    ['/r/a', obj('a')],
+    ['/r/b', obj('b')],
+  ]);
+  t.same(
+    index.list('/r/').map((o) => o.metadata.name),
+    ['a', 'b'],
+  );
   t.equal(index.get('/r/old'), undefined);
-  t.throws(() => index.replace([['/r/b', obj('b')], ['/r/a', obj('a')]]), /out of order/);
+  t.throws(
+    () =>
+      index.replace([
+        ['/r/b', obj('b')],
+        ['/r/a', obj('a')],
+      ]),
+    /out of order/,
+  );
 });
 
 t.test('the namespace of a key is its segment after the prefix, empty for cluster-scoped keys', async (t) => {

@@ -97,7 +97,10 @@ export class Recorder {
   until(cond: () => boolean, what = 'condition', deadlineMs = 10_000): Promise<void> {
     if (cond()) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`gave up waiting for ${what}; have ${JSON.stringify(this.lines)} closed=${this.closed?.kind}`)), deadlineMs);
+      const timer = setTimeout(
+        () => reject(new Error(`gave up waiting for ${what}; have ${JSON.stringify(this.lines)} closed=${this.closed?.kind}`)),
+        deadlineMs,
+      );
       this.waiters.push({
         cond,
         resolve: () => {

@@ -79,7 +79,7 @@ t.test('a watcher whose callback throws is closed Failed; the others carry on', 
   t.equal(h.cache.watcherCount, 1);
 });
 
-t.test('a watch started from inside another watcher\'s callback sees the current change once', async (t) => {
+t.test("a watch started from inside another watcher's callback sees the current change once", async (t) => {
   const h = await startCache();
   t.teardown(() => h.close());
   const inner = new Recorder();

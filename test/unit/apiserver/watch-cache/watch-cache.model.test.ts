@@ -20,11 +20,20 @@ type Op =
 
 const nsArb = fc.constantFrom('a', 'b');
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('put' as const), ns: nsArb, name: fc.constantFrom('p0', 'p1', 'p2'), app: fc.constantFrom('web', 'db') }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({ t: fc.constant('put' as const), ns: nsArb, name: fc.constantFrom('p0', 'p1', 'p2'), app: fc.constantFrom('web', 'db') }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('delete' as const), ns: nsArb, name: fc.constantFrom('p0', 'p1', 'p2') }) },
   {
     weight: 2,
-    arbitrary: fc.record({ t: fc.constant('watch' as const), initial: fc.boolean(), back: fc.integer({ min: -2, max: 10 }), ns: fc.option(nsArb, { nil: undefined }), web: fc.boolean() }),
+    arbitrary: fc.record({
+      t: fc.constant('watch' as const),
+      initial: fc.boolean(),
+      back: fc.integer({ min: -2, max: 10 }),
+      ns: fc.option(nsArb, { nil: undefined }),
+      web: fc.boolean(),
+    }),
   },
 );
 
@@ -61,7 +70,7 @@ function transition(f: Filter, c: Change): string[] {
   return was ? [`DELETED ${c.key}@${c.revision}`] : [];
 }
 
-t.test('every watcher\'s stream matches the model of history, whatever the mode and start point', async (t) => {
+t.test("every watcher's stream matches the model of history, whatever the mode and start point", async (t) => {
   await fc.assert(
     fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 30 }), async (ops) => {
       const h = await startCache({ eventWindowMax: WINDOW });
@@ -79,13 +88,26 @@ t.test('every watcher\'s stream matches the model of history, whatever the mode 
             const from = op.initial ? (op.back < 0 ? now - op.back : 0) : Math.max(0, now - op.back);
             const rec = new Recorder();
             const predicate = op.web ? (o: KubeObject) => o.metadata.labels?.app === 'web' : undefined;
-            h.cache.watch({ initialEvents: op.initial, fromRevision: from, ...(op.ns === undefined ? {} : { namespace: op.ns }), ...(predicate ? { predicate } : {}), ...rec.callbacks });
+            h.cache.watch({
+              initialEvents: op.initial,
+              fromRevision: from,
+              ...(op.ns === undefined ? {} : { namespace: op.ns }),
+              ...(predicate ? { predicate } : {}),
+              ...rec.callbacks,
+            });
             const windowStart = changes.length > WINDOW ? (changes[changes.length - WINDOW - 1] as Change).revision : listed;
             if (!op.initial && from > 0 && from < windowStart) {
               watchers.push({ rec, expected: 'Expired', after: 0, pending: false, ns: op.ns, web: op.web });
               continue;
             }
-            const w: ModelWatcher = { rec, expected: [], after: op.initial ? Math.max(now, from) : from === 0 ? now : from, pending: op.initial && from > now, ns: op.ns, web: op.web };
+            const w: ModelWatcher = {
+              rec,
+              expected: [],
+              after: op.initial ? Math.max(now, from) : from === 0 ? now : from,
+              pending: op.initial && from > now,
+              ns: op.ns,
+              web: op.web,
+            };
             const expected = w.expected as string[];
             if (op.initial && !w.pending) expected.push(...snapshot(w));
             if (!op.initial) for (const c of changes) if (c.revision > w.after) expected.push(...transition(w, c));
@@ -95,7 +117,8 @@ t.test('every watcher\'s stream matches the model of history, whatever the mode 
           const key = `${op.ns}/${op.name}`;
           if (op.t === 'delete' && !state.has(key)) continue;
           const before = state.get(key);
-          const revision = op.t === 'put' ? await h.applied(putPod(h.store, pod(op.ns, op.name, { app: op.app }))) : await h.applied(deletePod(h.store, op.ns, op.name));
+          const revision =
+            op.t === 'put' ? await h.applied(putPod(h.store, pod(op.ns, op.name, { app: op.app }))) : await h.applied(deletePod(h.store, op.ns, op.name));
           const change: Change = { revision, key, before, after: op.t === 'put' ? op.app : undefined };
           if (op.t === 'put') {
             state.set(key, op.app);
@@ -118,7 +141,8 @@ t.test('every watcher\'s stream matches the model of history, whatever the mode 
             continue;
           }
           await w.rec.untilCount(w.expected.length);
-          if (JSON.stringify(w.rec.lines) !== JSON.stringify(w.expected)) throw new Error(`watcher saw ${JSON.stringify(w.rec.lines)}, model says ${JSON.stringify(w.expected)}`);
+          if (JSON.stringify(w.rec.lines) !== JSON.stringify(w.expected))
+            throw new Error(`watcher saw ${JSON.stringify(w.rec.lines)}, model says ${JSON.stringify(w.expected)}`);
         }
       } finally {
         await h.close();

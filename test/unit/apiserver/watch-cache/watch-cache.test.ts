@@ -76,7 +76,7 @@ t.test('a watch from an old revision inside the window replays what followed it,
   t.same(current.lines, [`ADDED a/p3@${r5}`], 'a watch from the current revision replays nothing');
 });
 
-t.test('a watch from a revision older than the window closes Expired with kube\'s 410 message, never inside watch()', async (t) => {
+t.test("a watch from a revision older than the window closes Expired with kube's 410 message, never inside watch()", async (t) => {
   const h = await startCache({ eventWindowMax: 3 });
   t.teardown(() => h.close());
   const listed = h.cache.revision();
@@ -142,7 +142,11 @@ t.test('a watch from a future revision waits for the cache to get there, then de
   await plain.untilCount(1);
   await initial.untilCount(4);
   t.same(plain.lines, [`ADDED a/p3@${r3}`]);
-  t.same(initial.lines, [`ADDED a/p1@${r2 - 1}`, `ADDED a/p2@${r2}`, `BOOKMARK@${r2} end`, `ADDED a/p3@${r3}`], 'the snapshot is taken at the requested revision');
+  t.same(
+    initial.lines,
+    [`ADDED a/p1@${r2 - 1}`, `ADDED a/p2@${r2}`, `BOOKMARK@${r2} end`, `ADDED a/p3@${r3}`],
+    'the snapshot is taken at the requested revision',
+  );
 });
 
 t.test('with a predicate, objects entering and leaving the selection arrive as ADDED and DELETED (previous state, new revision)', async (t) => {
@@ -167,7 +171,10 @@ t.test('with a predicate, objects entering and leaving the selection arrive as A
   await rec.untilCount(expected.length);
   t.same(rec.lines, expected);
   const left = rec.events[2];
-  t.ok(left?.type === 'DELETED' && left.object.metadata.labels?.app === 'web' && (left.object.status as { phase: string }).phase === 'Running', 'leaving carries the state it had while it matched');
+  t.ok(
+    left?.type === 'DELETED' && left.object.metadata.labels?.app === 'web' && (left.object.status as { phase: string }).phase === 'Running',
+    'leaving carries the state it had while it matched',
+  );
 });
 
 t.test('a namespaced watch sees only its namespace', async (t) => {
@@ -229,7 +236,11 @@ t.test('waitForRevision gives up with kube\'s "Too large resource version" error
   const now = h.cache.revision();
   const err = await h.cache.waitForRevision(now + 100, 20).catch((e: unknown) => e);
   t.ok(err instanceof WatchCacheError);
-  t.match(err, { code: 'Timeout', message: `Too large resource version: ${now + 100}, current: ${now}`, details: { requestedRevision: now + 100, currentRevision: now } });
+  t.match(err, {
+    code: 'Timeout',
+    message: `Too large resource version: ${now + 100}, current: ${now}`,
+    details: { requestedRevision: now + 100, currentRevision: now },
+  });
   await t.rejects(h.cache.waitForRevision(-1, 10), { code: 'InvalidArgument' });
 });
 
@@ -268,7 +279,8 @@ t.test('a stored value that does not decode is treated as absent and logged, not
 t.test('watch rejects a revision that is not a non-negative integer before opening anything', async (t) => {
   const h = await startCache();
   t.teardown(() => h.close());
-  for (const bad of [-1, 1.5, Number.NaN]) t.throws(() => h.cache.watch({ fromRevision: bad, onEvent: () => true, onClose: () => {} }), { code: 'InvalidArgument' }, String(bad));
+  for (const bad of [-1, 1.5, Number.NaN])
+    t.throws(() => h.cache.watch({ fromRevision: bad, onEvent: () => true, onClose: () => {} }), { code: 'InvalidArgument' }, String(bad));
   t.equal(h.cache.watcherCount, 0);
 });
 
@@ -280,7 +292,10 @@ t.test('on their own timers the cache learns idle revisions and sends bookmarks 
   const other = await h.store.put('/registry/nodes/n1', encodeObject(pod('', 'n1')));
   await rec.until(() => rec.lines.includes(`BOOKMARK@${other.revision}`), 'a bookmark at the idle revision');
   t.equal(h.cache.revision(), other.revision);
-  t.ok(rec.events.every((e) => e.type === 'BOOKMARK'), 'nothing but bookmarks on an idle resource');
+  t.ok(
+    rec.events.every((e) => e.type === 'BOOKMARK'),
+    'nothing but bookmarks on an idle resource',
+  );
 });
 
 t.test('a resource larger than one list page is listed as one snapshot, and keys past the prefix stay out', async (t) => {

@@ -55,10 +55,7 @@ t.test('parse errors carry kube-apiserver messages', async (t) => {
       'app=a$b',
       "unable to parse requirement: values[0][app]: Invalid value: \"a$b\": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')",
     ],
-    [
-      'x>qa',
-      "unable to parse requirement: values[0]: Invalid value: \"qa\": for 'Gt', 'Lt' operators, the value must be an integer",
-    ],
+    ['x>qa', "unable to parse requirement: values[0]: Invalid value: \"qa\": for 'Gt', 'Lt' operators, the value must be an integer"],
   ];
   for (const [text, message] of cases) {
     t.throws(() => parseLabelSelector(text), new SelectorParseError(message), JSON.stringify(text));
@@ -202,9 +199,7 @@ const key = fc.constantFrom('app', 'tier', 'example.com/team', 'in', 'a.b-c_d');
 const value = fc.constantFrom('', 'web', 'db', 'in', 'notin', 'x.y', '1', '42');
 const requirementText = fc.oneof(
   fc.tuple(key, fc.constantFrom('=', '==', '!='), value).map(([k, op, v]) => `${k}${op}${v}`),
-  fc
-    .tuple(key, fc.constantFrom('in', 'notin'), fc.array(value, { minLength: 1, maxLength: 3 }))
-    .map(([k, op, vs]) => `${k} ${op} (${vs.join(',')})`),
+  fc.tuple(key, fc.constantFrom('in', 'notin'), fc.array(value, { minLength: 1, maxLength: 3 })).map(([k, op, vs]) => `${k} ${op} (${vs.join(',')})`),
   key,
   key.map((k) => `!${k}`),
   fc.tuple(key, fc.constantFrom('>', '<'), fc.integer({ min: 0, max: 5 })).map(([k, op, n]) => `${k}${op}${n}`),

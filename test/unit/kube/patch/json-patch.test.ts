@@ -62,18 +62,10 @@ t.test('each RFC 6902 operation does what the RFC says', async (t) => {
 
 t.test('a patch that does not apply is a 422 PatchError and changes nothing', async (t) => {
   const cases: [string, unknown[], RegExp][] = [
-    [
-      'failed test',
-      [{ op: 'test', path: '/metadata/name', value: 'q' }],
-      /operation 0 \(test \/metadata\/name\): test failed/,
-    ],
+    ['failed test', [{ op: 'test', path: '/metadata/name', value: 'q' }], /operation 0 \(test \/metadata\/name\): test failed/],
     ['remove a missing key', [{ op: 'remove', path: '/metadata/labels/nope' }], /the path does not exist/],
     ['replace a missing key', [{ op: 'replace', path: '/spec/nope', value: 1 }], /the path does not exist/],
-    [
-      'add under a missing parent',
-      [{ op: 'add', path: '/status/phase', value: 'Running' }],
-      /the parent of the path does not exist/,
-    ],
+    ['add under a missing parent', [{ op: 'add', path: '/status/phase', value: 'Running' }], /the parent of the path does not exist/],
     ['index out of range', [{ op: 'add', path: '/spec/containers/5', value: {} }], /out of range/],
     ['move from a missing path', [{ op: 'move', from: '/nope', path: '/x' }], /the "from" path does not exist/],
     [

@@ -27,25 +27,15 @@ t.test('the RFC 7386 examples give the RFC results', async (t) => {
     [{}, { a: { bb: { ccc: null } } }, { a: { bb: {} } }],
   ];
   for (const [original, patch, want] of cases) {
-    t.same(
-      applyMergePatch(deepFreeze(original), deepFreeze(patch)),
-      want,
-      `${JSON.stringify(original)} + ${JSON.stringify(patch)}`,
-    );
+    t.same(applyMergePatch(deepFreeze(original), deepFreeze(patch)), want, `${JSON.stringify(original)} + ${JSON.stringify(patch)}`);
   }
 });
 
 t.test('kubectl label and annotate patches add, overwrite and remove labels', async (t) => {
   const pod = deepFreeze({ metadata: { name: 'p', labels: { app: 'myapp', test: 'foo' } }, spec: { x: 1 } });
   const cases: [Json, Json][] = [
-    [
-      { metadata: { labels: { rel: '1' } } },
-      { metadata: { name: 'p', labels: { app: 'myapp', test: 'foo', rel: '1' } }, spec: { x: 1 } },
-    ],
-    [
-      { metadata: { labels: { test: 'bar' } } },
-      { metadata: { name: 'p', labels: { app: 'myapp', test: 'bar' } }, spec: { x: 1 } },
-    ],
+    [{ metadata: { labels: { rel: '1' } } }, { metadata: { name: 'p', labels: { app: 'myapp', test: 'foo', rel: '1' } }, spec: { x: 1 } }],
+    [{ metadata: { labels: { test: 'bar' } } }, { metadata: { name: 'p', labels: { app: 'myapp', test: 'bar' } }, spec: { x: 1 } }],
     [{ metadata: { labels: { test: null } } }, { metadata: { name: 'p', labels: { app: 'myapp' } }, spec: { x: 1 } }],
     [{}, pod],
     [
@@ -73,10 +63,7 @@ t.test('the result shares no structure with the patch', async (t) => {
 
 t.test('merging the empty patch into an object changes nothing', async (t) => {
   fc.assert(
-    fc.property(
-      jsonObject(true),
-      (original) => canonical(applyMergePatch(deepFreeze(original), {})) === canonical(original),
-    ),
+    fc.property(jsonObject(true), (original) => canonical(applyMergePatch(deepFreeze(original), {})) === canonical(original)),
     { seed: 21, numRuns: 500 },
   );
   t.pass();
@@ -87,8 +74,7 @@ function diff(from: Json, to: Json): Json {
   const isObj = (v: Json): v is { [k: string]: Json } => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObj(to) || !isObj(from)) return to;
   const patch: { [k: string]: Json } = {};
-  const set = (k: string, v: Json) =>
-    Object.defineProperty(patch, k, { value: v, enumerable: true, writable: true, configurable: true });
+  const set = (k: string, v: Json) => Object.defineProperty(patch, k, { value: v, enumerable: true, writable: true, configurable: true });
   for (const k of Object.keys(from)) if (!Object.hasOwn(to, k)) set(k, null);
   for (const [k, v] of Object.entries(to)) {
     const before = Object.hasOwn(from, k) ? from[k] : undefined;

@@ -318,12 +318,7 @@ const item = (original: Json, patch: unknown) =>
 
 t.test("upstream's order-preservation cases give upstream's results", async (t) => {
   const cases: [string, Json, unknown, Json][] = [
-    [
-      'unique scalars when merging lists',
-      { mergingIntList: [1, 2] },
-      { mergingIntList: [2, 3] },
-      { mergingIntList: [1, 2, 3] },
-    ],
+    ['unique scalars when merging lists', { mergingIntList: [1, 2] }, { mergingIntList: [2, 3] }, { mergingIntList: [1, 2, 3] }],
     [
       'preserve the order from the patch in a merging list',
       { mergingList: [{ name: 1 }, { name: 2, value: 'b' }, { name: 3 }] },
@@ -359,12 +354,7 @@ t.test("upstream's order-preservation cases give upstream's results", async (t) 
         ],
       },
     ],
-    [
-      'preserve the order from the patch in a merging int list',
-      { mergingIntList: [1, 2, 3] },
-      { mergingIntList: [3, 1] },
-      { mergingIntList: [2, 3, 1] },
-    ],
+    ['preserve the order from the patch in a merging int list', { mergingIntList: [1, 2, 3] }, { mergingIntList: [3, 1] }, { mergingIntList: [2, 3, 1] }],
     [
       '$setElementOrder names an element that is in neither list',
       { mergingList: [{ name: 1 }, { name: 3 }] },
@@ -382,12 +372,7 @@ t.test("upstream's order-preservation cases give upstream's results", async (t) 
         ],
       },
     ],
-    [
-      '$setElementOrder alone reorders an int list',
-      { mergingIntList: [1, 3] },
-      { '$setElementOrder/mergingIntList': [3, 2, 1] },
-      { mergingIntList: [3, 1] },
-    ],
+    ['$setElementOrder alone reorders an int list', { mergingIntList: [1, 3] }, { '$setElementOrder/mergingIntList': [3, 2, 1] }, { mergingIntList: [3, 1] }],
     [
       'merge lists of maps with $setElementOrder, keeping server-only fields',
       {
@@ -424,21 +409,11 @@ t.test("upstream's order-preservation cases give upstream's results", async (t) 
       { mergingList: [{ name: 1, $patch: 'delete' }] },
       { mergingList: [{ name: 2, value: 'a' }] },
     ],
-    [
-      'delete all items from merging list',
-      { mergingList: [{ name: 1 }, { name: 2 }] },
-      { mergingList: [{ $patch: 'replace' }] },
-      { mergingList: [] },
-    ],
+    ['delete all items from merging list', { mergingList: [{ name: 1 }, { name: 2 }] }, { mergingList: [{ $patch: 'replace' }] }, { mergingList: [] }],
     ['merge empty merging lists', { mergingList: [] }, { mergingList: [] }, { mergingList: [] }],
     ['delete all keys from map', { name: 1, value: 1 }, { $patch: 'replace' }, {}],
     ['add key and delete all keys from map', { name: 1, value: 1 }, { other: 'a', $patch: 'replace' }, { other: 'a' }],
-    [
-      'delete map from nested map',
-      { simpleMap: { key1: '1', key2: '1' } },
-      { simpleMap: { $patch: 'delete' } },
-      { simpleMap: {} },
-    ],
+    ['delete map from nested map', { simpleMap: { key1: '1', key2: '1' } }, { simpleMap: { $patch: 'delete' } }, { simpleMap: {} }],
     ['the whole object deleted by $patch: delete', { name: 1 }, { $patch: 'delete' }, {}],
     [
       'nested merging lists merge at every level',
@@ -459,13 +434,7 @@ t.test("upstream's order-preservation cases give upstream's results", async (t) 
 t.test('malformed patches are PatchErrors with upstream wording', async (t) => {
   const cases: [string, Json, unknown, number, RegExp][] = [
     ['a patch that is not a map', {}, [1], 400, /must be a map, not a list/],
-    [
-      'missing merge key',
-      { mergingList: [{ name: 1, value: 'a' }] },
-      { mergingList: [{ value: 'b' }] },
-      400,
-      /does not contain declared merge key: name/,
-    ],
+    ['missing merge key', { mergingList: [{ name: 1, value: 'a' }] }, { mergingList: [{ value: 'b' }] }, 400, /does not contain declared merge key: name/],
     [
       'delete directive without merge key',
       { mergingList: [{ name: 1 }] },
@@ -486,64 +455,16 @@ t.test('malformed patches are PatchErrors with upstream wording', async (t) => {
       400,
       /doesn't match \$setElementOrder list/,
     ],
-    [
-      'an unknown $patch in a map',
-      { simpleMap: {} },
-      { simpleMap: { $patch: 'merge' } },
-      400,
-      /unknown patch type: merge in map/,
-    ],
-    [
-      '$patch: merge in a list',
-      { mergingList: [] },
-      { mergingList: [{ name: 1, $patch: 'merge' }] },
-      400,
-      /merging lists cannot yet be specified/,
-    ],
-    [
-      'an unknown $patch in a list',
-      { mergingList: [] },
-      { mergingList: [{ name: 1, $patch: 'zap' }] },
-      400,
-      /unknown patch type: zap/,
-    ],
+    ['an unknown $patch in a map', { simpleMap: {} }, { simpleMap: { $patch: 'merge' } }, 400, /unknown patch type: merge in map/],
+    ['$patch: merge in a list', { mergingList: [] }, { mergingList: [{ name: 1, $patch: 'merge' }] }, 400, /merging lists cannot yet be specified/],
+    ['an unknown $patch in a list', { mergingList: [] }, { mergingList: [{ name: 1, $patch: 'zap' }] }, 400, /unknown patch type: zap/],
     ['$retainKeys that is not a list', { name: 1 }, { $retainKeys: 'name' }, 400, /invalid patch format of retainKeys/],
-    [
-      '$retainKeys that omits a patched key',
-      { name: 1 },
-      { $retainKeys: ['name'], value: 'x' },
-      422,
-      /doesn't match retainKeys list/,
-    ],
-    [
-      'a malformed $deleteFromPrimitiveList',
-      {},
-      { $deleteFromPrimitiveList: [1] },
-      400,
-      /invalid patch format of primitive list/,
-    ],
-    [
-      'a malformed $setElementOrder',
-      {},
-      { $setElementOrderX: [1] },
-      400,
-      /invalid patch format of setElementOrder list/,
-    ],
-    [
-      'a $deleteFromPrimitiveList that is not a list',
-      { mergingIntList: [1] },
-      { '$deleteFromPrimitiveList/mergingIntList': 1 },
-      400,
-      /primitive list/,
-    ],
+    ['$retainKeys that omits a patched key', { name: 1 }, { $retainKeys: ['name'], value: 'x' }, 422, /doesn't match retainKeys list/],
+    ['a malformed $deleteFromPrimitiveList', {}, { $deleteFromPrimitiveList: [1] }, 400, /invalid patch format of primitive list/],
+    ['a malformed $setElementOrder', {}, { $setElementOrderX: [1] }, 400, /invalid patch format of setElementOrder list/],
+    ['a $deleteFromPrimitiveList that is not a list', { mergingIntList: [1] }, { '$deleteFromPrimitiveList/mergingIntList': 1 }, 400, /primitive list/],
     ['lists of lists', { mergingIntList: [1] }, { mergingIntList: [[2]] }, 400, /lists of lists are not supported/],
-    [
-      'mixed element types',
-      { mergingIntList: [1] },
-      { mergingIntList: ['x'] },
-      400,
-      /list element types are not identical/,
-    ],
+    ['mixed element types', { mergingIntList: [1] }, { mergingIntList: ['x'] }, 400, /list element types are not identical/],
   ];
   for (const [name, original, patch, status, message] of cases) {
     t.throws(() => item(original, patch), { name: 'PatchError', status, message }, name);
@@ -565,11 +486,7 @@ t.test('a __proto__ key in a patch is data, not a prototype change', async (t) =
 
 t.test('the empty patch leaves any object unchanged', async (t) => {
   fc.assert(
-    fc.property(
-      jsonObject(true),
-      (original) =>
-        canonical(applyStrategicMergePatch(deepFreeze(original), {}, undefined, {})) === canonical(original),
-    ),
+    fc.property(jsonObject(true), (original) => canonical(applyStrategicMergePatch(deepFreeze(original), {}, undefined, {})) === canonical(original)),
     { seed: 31, numRuns: 500 },
   );
   t.pass();

@@ -37,12 +37,7 @@ t.test('unknown fields are reported with the paths kube-apiserver prints', async
   const cases: [string, unknown, Schema, string[]][] = [
     ['a field beside spec', { ...goodPod, bogus: 1 }, pod, ['bogus']],
     ['a field in spec', { ...goodPod, spec: { ...goodPod.spec, bogusField: true } }, pod, ['spec.bogusField']],
-    [
-      'a field in a list element',
-      { spec: { containers: [{ name: 'a' }, { name: 'b', bogus: 1 }] } },
-      pod,
-      ['spec.containers[1].bogus'],
-    ],
+    ['a field in a list element', { spec: { containers: [{ name: 'a' }, { name: 'b', bogus: 1 }] } }, pod, ['spec.containers[1].bogus']],
     ['a field in metadata', { metadata: { name: 'x', nmae: 'y' } }, pod, ['metadata.nmae']],
     [
       'a field in a probe port object',
@@ -73,10 +68,7 @@ t.test('maps and free-form fields accept any key', async (t) => {
     ['keys named like Object.prototype members are not mistaken for known fields', { spec: {} }],
   ];
   for (const [name, value] of cases) t.same(unknownFields(value, pod, definitions), [], name);
-  t.same(unknownFields({ spec: { constructor: 1, toString: 2 } }, pod, definitions), [
-    'spec.constructor',
-    'spec.toString',
-  ]);
+  t.same(unknownFields({ spec: { constructor: 1, toString: 2 } }, pod, definitions), ['spec.constructor', 'spec.toString']);
 });
 
 t.test('apiVersion, kind and metadata are known at the top even when the schema leaves them out', async (t) => {
@@ -84,10 +76,7 @@ t.test('apiVersion, kind and metadata are known at the top even when the schema 
     type: 'object',
     properties: { spec: { type: 'object', properties: { x: { type: 'string' } } } },
   };
-  t.same(
-    unknownFields({ apiVersion: 'v1', kind: 'X', metadata: { name: 'a' }, spec: { x: 'y', kind: 'z' } }, bare, {}),
-    ['spec.kind'],
-  );
+  t.same(unknownFields({ apiVersion: 'v1', kind: 'X', metadata: { name: 'a' }, spec: { x: 'y', kind: 'z' } }, bare, {}), ['spec.kind']);
 });
 
 t.test('values of the wrong JSON type are reported as Go would refuse them', async (t) => {
@@ -103,12 +92,7 @@ t.test('values of the wrong JSON type are reported as Go would refuse them', asy
         },
       ],
     ],
-    [
-      'a string for spec',
-      { spec: 'x' },
-      pod,
-      [{ field: 'spec', message: 'cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec' }],
-    ],
+    ['a string for spec', { spec: 'x' }, pod, [{ field: 'spec', message: 'cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec' }]],
     [
       'a number for an image',
       { spec: { containers: [{ name: 'a', image: 5 }] } },
@@ -127,8 +111,7 @@ t.test('values of the wrong JSON type are reported as Go would refuse them', asy
       [
         {
           field: 'spec.containers[0].ports[0].containerPort',
-          message:
-            'cannot unmarshal number 80.5 into Go struct field ContainerPort.spec.containers[0].ports[0].containerPort of type int32',
+          message: 'cannot unmarshal number 80.5 into Go struct field ContainerPort.spec.containers[0].ports[0].containerPort of type int32',
         },
       ],
     ],
@@ -161,8 +144,7 @@ t.test('values of the wrong JSON type are reported as Go would refuse them', asy
       [
         {
           field: 'spec.containers[0].readinessProbe.tcpSocket.port',
-          message:
-            'cannot unmarshal object into Go struct field TCPSocketAction.spec.containers[0].readinessProbe.tcpSocket.port of type intstr.IntOrString',
+          message: 'cannot unmarshal object into Go struct field TCPSocketAction.spec.containers[0].readinessProbe.tcpSocket.port of type intstr.IntOrString',
         },
       ],
     ],
@@ -173,17 +155,11 @@ t.test('values of the wrong JSON type are reported as Go would refuse them', asy
       [
         {
           field: 'spec.containers[0].resources.limits.cpu',
-          message:
-            'cannot unmarshal array into Go struct field ResourceRequirements.spec.containers[0].resources.limits.cpu of type resource.Quantity',
+          message: 'cannot unmarshal array into Go struct field ResourceRequirements.spec.containers[0].resources.limits.cpu of type resource.Quantity',
         },
       ],
     ],
-    [
-      'a list for the whole object',
-      [],
-      pod,
-      [{ field: '', message: 'cannot unmarshal array into Go value of type v1.Pod' }],
-    ],
+    ['a list for the whole object', [], pod, [{ field: '', message: 'cannot unmarshal array into Go value of type v1.Pod' }]],
     [
       'a string for replicas',
       { spec: { replicas: '3' } },
@@ -200,10 +176,7 @@ t.test('values of the wrong JSON type are reported as Go would refuse them', asy
 });
 
 t.test('null is accepted for any field, and unknown fields are left to unknownFields', async (t) => {
-  t.same(
-    typeErrors({ spec: { containers: null, hostNetwork: null }, metadata: null, bogus: [1] }, pod, definitions),
-    [],
-  );
+  t.same(typeErrors({ spec: { containers: null, hostNetwork: null }, metadata: null, bogus: [1] }, pod, definitions), []);
 });
 
 t.test('free-form subtrees and int-or-string fields take any value they may hold', async (t) => {
@@ -215,18 +188,11 @@ t.test('free-form subtrees and int-or-string fields take any value they may hold
     type: 'object',
     properties: { raw: { $ref: '#/components/schemas/Raw' }, port: { $ref: '#/components/schemas/Port' }, any: {} },
   };
-  for (const value of [
-    { raw: { a: { b: [1] } }, port: 80 },
-    { raw: 'text', port: 'http' },
-    { any: [1, 'x'] },
-    { port: 1.5 },
-  ]) {
+  for (const value of [{ raw: { a: { b: [1] } }, port: 80 }, { raw: 'text', port: 'http' }, { any: [1, 'x'] }, { port: 1.5 }]) {
     t.same(unknownFields(value, schema, defs), [], JSON.stringify(value));
     t.same(typeErrors(value, schema, defs), [], JSON.stringify(value));
   }
-  t.same(typeErrors({ port: true }, schema, defs), [
-    { field: 'port', message: 'cannot unmarshal bool into Go struct field Object.port of type Port' },
-  ]);
+  t.same(typeErrors({ port: true }, schema, defs), [{ field: 'port', message: 'cannot unmarshal bool into Go struct field Object.port of type Port' }]);
 });
 
 t.test('hostile input neither throws nor recurses without bound', async (t) => {

@@ -17,10 +17,7 @@ import {
 
 t.test('each builder words its message as field.Error.ErrorBody does', async (t) => {
   const cases: [FieldError, FieldError][] = [
-    [
-      required('spec.containers'),
-      { reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers' },
-    ],
+    [required('spec.containers'), { reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers' }],
     [
       required('metadata.name', 'name or generateName is required'),
       {
@@ -49,10 +46,7 @@ t.test('each builder words its message as field.Error.ErrorBody does', async (t)
         field: 'spec.restartPolicy',
       },
     ],
-    [
-      duplicate('spec.containers[1].name', 'web'),
-      { reason: 'FieldValueDuplicate', message: 'Duplicate value: "web"', field: 'spec.containers[1].name' },
-    ],
+    [duplicate('spec.containers[1].name', 'web'), { reason: 'FieldValueDuplicate', message: 'Duplicate value: "web"', field: 'spec.containers[1].name' }],
     [
       forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`'),
       {
@@ -69,10 +63,7 @@ t.test('each builder words its message as field.Error.ErrorBody does', async (t)
         field: 'metadata.annotations',
       },
     ],
-    [
-      tooMany('spec.containers', 5, 3),
-      { reason: 'FieldValueTooMany', message: 'Too many: 5: must have at most 3 items', field: 'spec.containers' },
-    ],
+    [tooMany('spec.containers', 5, 3), { reason: 'FieldValueTooMany', message: 'Too many: 5: must have at most 3 items', field: 'spec.containers' }],
     [
       typeInvalid('spec.replicas', 'three', 'must be of type integer'),
       {

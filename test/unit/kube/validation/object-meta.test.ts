@@ -34,9 +34,7 @@ t.test('a label value that is not a string is invalid rather than a crash', asyn
 
 t.test('annotation keys are qualified names checked case-insensitively', async (t) => {
   t.same(validateAnnotations({ 'Kubectl.Kubernetes.io/Last-Applied-Configuration': '{}' }, 'metadata.annotations'), []);
-  t.match(validateAnnotations({ 'a b': 'x' }, 'metadata.annotations'), [
-    { field: 'metadata.annotations', message: /^Invalid value: "a b"/ },
-  ]);
+  t.match(validateAnnotations({ 'a b': 'x' }, 'metadata.annotations'), [{ field: 'metadata.annotations', message: /^Invalid value: "a b"/ }]);
 });
 
 t.test('annotations may total 256 KiB of keys and values, not a byte more', async (t) => {
@@ -65,16 +63,13 @@ t.test('object names follow the kind rule, and generateName may end in a dash', 
 
 t.test('ObjectMeta needs a name or generateName, and a namespace exactly when namespaced', async (t) => {
   t.same(validateObjectMeta({ name: 'web', namespace: 'default' }, { nameRule: 'subdomain', namespaced: true }), []);
-  t.same(
-    validateObjectMeta({ generateName: 'web-', namespace: 'default' }, { nameRule: 'subdomain', namespaced: true }),
-    [
-      {
-        reason: 'FieldValueRequired',
-        message: 'Required value: name or generateName is required',
-        field: 'metadata.name',
-      },
-    ],
-  );
+  t.same(validateObjectMeta({ generateName: 'web-', namespace: 'default' }, { nameRule: 'subdomain', namespaced: true }), [
+    {
+      reason: 'FieldValueRequired',
+      message: 'Required value: name or generateName is required',
+      field: 'metadata.name',
+    },
+  ]);
   t.same(validateObjectMeta({ name: 'web' }, { nameRule: 'subdomain', namespaced: true }), [
     { reason: 'FieldValueRequired', message: 'Required value', field: 'metadata.namespace' },
   ]);
@@ -90,14 +85,7 @@ t.test('ObjectMeta reports every broken field with its path', async (t) => {
   );
   t.same(
     errs.map((e) => e.field),
-    [
-      'metadata.name',
-      'metadata.namespace',
-      'metadata.generation',
-      'metadata.labels',
-      'metadata.annotations',
-      'metadata.annotations',
-    ],
+    ['metadata.name', 'metadata.namespace', 'metadata.generation', 'metadata.labels', 'metadata.annotations', 'metadata.annotations'],
   );
   t.match(errs[2], { message: 'Invalid value: -1: must be greater than or equal to 0' });
 });

@@ -110,12 +110,19 @@ t.test('§5.4.2: a new leader commits the entries of earlier terms through its o
     logs: { 1: [2, 2], 2: [2, 2], 3: [2] },
     terms: { 1: 3, 2: 3, 3: 3 },
   });
-  t.same(net.ids().map((id) => net.commit(id)), [1, 1, 1], 'the term-2 entries were never known committed');
+  t.same(
+    net.ids().map((id) => net.commit(id)),
+    [1, 1, 1],
+    'the term-2 entries were never known committed',
+  );
   net.campaign(1);
   t.same(net.log(1), ['2/2', '3/2'], 'no no-op until the election is won');
   net.stabilize();
   t.same(net.log(1), ['2/2', '3/2', '4/4']);
-  t.same(net.ids().map((id) => net.commit(id)), [4, 4, 4]);
+  t.same(
+    net.ids().map((id) => net.commit(id)),
+    [4, 4, 4],
+  );
   t.same(net.applied(3), ['preloaded 2/2', 'preloaded 3/2']);
 });
 

@@ -55,7 +55,10 @@ t.test('§5.2: a candidate that wins the votes of a majority becomes leader and 
   t.equal(net.role(1), 'leader');
   t.equal(net.raft(2).lead, 1);
   t.equal(net.raft(3).lead, 1);
-  t.same(net.ids().map((id) => net.commit(id)), [2, 2, 2]);
+  t.same(
+    net.ids().map((id) => net.commit(id)),
+    [2, 2, 2],
+  );
 });
 
 t.test('§5.2: a candidate wins with a bare majority; the rest need not answer', async (t) => {
@@ -99,7 +102,10 @@ t.test('§5.2: a candidate that hears from a leader of its own term returns to f
   t.equal(net.role(2), 'candidate', 'no majority either way yet');
   t.equal(net.term(2), 2);
   net.deliver(msg.all(msg.type('app'), msg.to(2)));
-  t.same(net.takeTrace((l) => l.startsWith('1->2 app')), ['1->2 app term=2 index=1 logTerm=1 entries=[2/2] commit=1']);
+  t.same(
+    net.takeTrace((l) => l.startsWith('1->2 app')),
+    ['1->2 app term=2 index=1 logTerm=1 entries=[2/2] commit=1'],
+  );
   t.equal(net.role(2), 'follower');
   t.equal(net.raft(2).lead, 1);
   t.equal(net.term(2), 2, 'the term does not move');
@@ -142,7 +148,10 @@ t.test('§5.4.1: with equal last terms, a voter denies a candidate whose log is 
   const net = network(t, { voters: [1, 2, 3], config: base, logs: { 1: [2], 2: [2, 2], 3: [2, 2] } });
   net.campaign(1);
   net.stabilize();
-  t.same(net.takeTrace((l) => l.includes('voteResp')), ['2->1 voteResp term=3 reject', '3->1 voteResp term=3 reject']);
+  t.same(
+    net.takeTrace((l) => l.includes('voteResp')),
+    ['2->1 voteResp term=3 reject', '3->1 voteResp term=3 reject'],
+  );
   net.campaign(2);
   net.stabilize();
   t.equal(net.leader(), 2, 'the candidate with the longer log wins');
@@ -203,7 +212,7 @@ t.test('Figure 2: a restarted server keeps its term, vote and log, and does not 
   t.same(net2.takeTrace(), ['4->5 vote term=2 index=1 logTerm=1', '3->5 vote term=2 index=1 logTerm=1']);
   t.same(net2.pendingLines(msg.from(5)), ['5->4 voteResp term=2', '5->3 voteResp term=2 reject']);
   net2.stabilize();
-  t.equal(net2.leader(), 4, "the answer sent before the crash still counts");
+  t.equal(net2.leader(), 4, 'the answer sent before the crash still counts');
 });
 
 t.test('§5.2, §5.4: Election Safety and State Machine Safety hold under random partitions, losses and crashes', async (t) => {

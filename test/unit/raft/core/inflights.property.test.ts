@@ -78,7 +78,7 @@ t.test('Inflights behaves like an array of in-flight appends', async (t) => {
   t.pass();
 });
 
-t.test('a long run of sends and acknowledgements does not grow the window\'s storage', async (t) => {
+t.test("a long run of sends and acknowledgements does not grow the window's storage", async (t) => {
   const w = new Inflights(4, 0);
   for (let i = 1; i <= 10_000; i++) {
     w.add(i, 1);

@@ -31,7 +31,9 @@ t.test('§4.2.1: a learner receives the log but neither votes nor counts toward 
   const { index } = net.proposeConfChange(1, { type: 'addLearner', nodeId: 4 });
   net.takeTrace();
   net.stabilize();
-  t.same(net.takeTrace((l) => l.startsWith('1->2 app')).slice(0, 1), [`1->2 app term=2 index=${index - 1} logTerm=2 entries=[${index}/2(addLearner 4)] commit=${index - 1}`]);
+  t.same(net.takeTrace((l) => l.startsWith('1->2 app')).slice(0, 1), [
+    `1->2 app term=2 index=${index - 1} logTerm=2 entries=[${index}/2(addLearner 4)] commit=${index - 1}`,
+  ]);
   t.same(net.raft(1).conf, { voters: [1, 2, 3], learners: [4] });
   t.same(net.applied(4), ['before']);
   // With 2 and 3 down, the leader and the learner together are not a majority.
@@ -81,7 +83,10 @@ t.test('§4.2: removing a follower leaves a smaller majority that carries on', a
   net.propose(1, 'x');
   net.stabilize();
   t.same(net.applied(2), ['x'], 'committed by 1 and 2, a majority of two');
-  t.notOk(net.trace.some((l) => l.startsWith('1->3') && l.includes('4/2')), 'and is no longer sent the log');
+  t.notOk(
+    net.trace.some((l) => l.startsWith('1->3') && l.includes('4/2')),
+    'and is no longer sent the log',
+  );
 });
 
 t.test('§4.2.2: a leader that removes itself steps down once the change is applied, and the rest elect a leader', async (t) => {
@@ -113,10 +118,20 @@ t.test('§4.1: one membership change at a time: a second is refused until the fi
   net.addNode(4);
   net.addNode(5);
   net.proposeConfChange(1, { type: 'addLearner', nodeId: 4 });
-  t.equal(dropReason(() => net.proposeConfChange(1, { type: 'addLearner', nodeId: 5 })), 'confChangePending');
-  t.equal(dropReason(() => net.propose(1, 'ordinary proposals still go')), 'accepted');
+  t.equal(
+    dropReason(() => net.proposeConfChange(1, { type: 'addLearner', nodeId: 5 })),
+    'confChangePending',
+  );
+  t.equal(
+    dropReason(() => net.propose(1, 'ordinary proposals still go')),
+    'accepted',
+  );
   net.stabilize();
-  t.equal(dropReason(() => net.proposeConfChange(1, { type: 'addLearner', nodeId: 5 })), 'accepted', 'the first is applied now');
+  t.equal(
+    dropReason(() => net.proposeConfChange(1, { type: 'addLearner', nodeId: 5 })),
+    'accepted',
+    'the first is applied now',
+  );
   net.stabilize();
   t.same(net.raft(1).conf, { voters: [1, 2, 3], learners: [4, 5] });
 });
@@ -126,20 +141,41 @@ t.test('§4.1: a new leader takes no membership change until it has applied what
   const net = network(t, { voters: [1, 2, 3], config: { preVote: false, checkQuorum: false }, logs: { 1: [1, 1], 2: [1, 1], 3: [1, 1] } });
   net.campaign(1);
   while (net.role(1) !== 'leader') net.deliver();
-  t.equal(dropReason(() => net.proposeConfChange(1, { type: 'addLearner', nodeId: 4 })), 'confChangePending');
+  t.equal(
+    dropReason(() => net.proposeConfChange(1, { type: 'addLearner', nodeId: 4 })),
+    'confChangePending',
+  );
   net.stabilize();
-  t.equal(dropReason(() => net.proposeConfChange(1, { type: 'addLearner', nodeId: 4 })), 'accepted');
+  t.equal(
+    dropReason(() => net.proposeConfChange(1, { type: 'addLearner', nodeId: 4 })),
+    'accepted',
+  );
 });
 
 t.test('§4.1: changes that make no sense are refused', async (t) => {
   const net = network(t, { voters: [1, 2] });
   net.elect(1);
-  t.equal(dropReason(() => net.proposeConfChange(1, { type: 'addVoter', nodeId: 2 })), 'invalidConfChange', 'already a voter');
-  t.equal(dropReason(() => net.proposeConfChange(1, { type: 'remove', nodeId: 7 })), 'invalidConfChange', 'not a member');
-  t.equal(dropReason(() => net.proposeConfChange(2, { type: 'addLearner', nodeId: 7 })), 'notLeader');
+  t.equal(
+    dropReason(() => net.proposeConfChange(1, { type: 'addVoter', nodeId: 2 })),
+    'invalidConfChange',
+    'already a voter',
+  );
+  t.equal(
+    dropReason(() => net.proposeConfChange(1, { type: 'remove', nodeId: 7 })),
+    'invalidConfChange',
+    'not a member',
+  );
+  t.equal(
+    dropReason(() => net.proposeConfChange(2, { type: 'addLearner', nodeId: 7 })),
+    'notLeader',
+  );
   net.proposeConfChange(1, { type: 'remove', nodeId: 2 });
   net.stabilize();
-  t.equal(dropReason(() => net.proposeConfChange(1, { type: 'remove', nodeId: 1 })), 'invalidConfChange', 'the last voter stays');
+  t.equal(
+    dropReason(() => net.proposeConfChange(1, { type: 'remove', nodeId: 1 })),
+    'invalidConfChange',
+    'the last voter stays',
+  );
 });
 
 t.test('§4.1: a voter can also be added directly, without a learner stage', async (t) => {
@@ -163,12 +199,19 @@ t.test('§4.1: a server does not campaign while a committed membership change is
   rn.campaign();
   t.equal(rn.raft.role, 'follower', 'the change could alter who votes: wait for it');
   const rd = rn.ready();
-  t.same(rd.committedEntries.map((e) => e.index), [2]);
+  t.same(
+    rd.committedEntries.map((e) => e.index),
+    [2],
+  );
   const [cc] = rd.committedEntries;
   if (cc) rn.applyConfChange(cc);
   rn.advance(rd);
   rn.campaign();
   t.equal(rn.raft.role, 'candidate');
   t.same(rn.raft.conf.voters, [1, 2]);
-  t.same(rn.ready().messages.map((m) => `${m.type}->${m.to}`), ['vote->2'], 'and it asks only the current voters');
+  t.same(
+    rn.ready().messages.map((m) => `${m.type}->${m.to}`),
+    ['vote->2'],
+    'and it asks only the current voters',
+  );
 });

@@ -7,7 +7,7 @@ import t from 'tap';
 import { NONE } from '../../../../raft/core/types.js';
 import { msg, network } from '../../../helpers/raft-network.js';
 
-t.test('§9.6: a replica cut off and then healed bumps nobody\'s term and does not depose the healthy leader', async (t) => {
+t.test("§9.6: a replica cut off and then healed bumps nobody's term and does not depose the healthy leader", async (t) => {
   const net = network(t, { voters: [1, 2, 3], config: { preVote: true, checkQuorum: true } });
   net.elect(1);
   t.equal(net.term(1), 2);
@@ -20,7 +20,11 @@ t.test('§9.6: a replica cut off and then healed bumps nobody\'s term and does n
   net.heal();
   net.run(30);
   t.equal(net.leader(), 1, 'the leader was never deposed');
-  t.same(net.ids().map((id) => net.term(id)), [2, 2, 2], 'no term moved');
+  t.same(
+    net.ids().map((id) => net.term(id)),
+    [2, 2, 2],
+    'no term moved',
+  );
   t.equal(net.role(3), 'follower');
   t.equal(net.raft(3).lead, 1);
   t.same(net.applied(3), ['while 3 was away'], 'and it catches up');
@@ -44,7 +48,10 @@ t.test('§9.6: a pre-vote succeeds when the leader is really gone, and the term 
   net.crash(1);
   net.runUntil(() => net.leader() !== NONE, 60);
   t.equal(net.term(net.leader()), 3, 'one pre-vote round, then one real election in term 3');
-  t.ok(net.trace.some((l) => l.includes('preVote term=3')), 'pre-votes asked about term 3 first');
+  t.ok(
+    net.trace.some((l) => l.includes('preVote term=3')),
+    'pre-votes asked about term 3 first',
+  );
 });
 
 t.test('§9.6: a pre-candidate with a stale log is refused even a pre-vote', async (t) => {
@@ -60,7 +67,11 @@ t.test('§9.6: a pre-candidate with a stale log is refused even a pre-vote', asy
   net.takeTrace();
   net.tickAll(25, [3]);
   net.stabilize();
-  t.same(net.takeTrace((l) => l.startsWith('2->3')), ['2->3 preVoteResp term=2 reject'], "2's log is newer");
+  t.same(
+    net.takeTrace((l) => l.startsWith('2->3')),
+    ['2->3 preVoteResp term=2 reject'],
+    "2's log is newer",
+  );
   t.same([net.term(2), net.term(3)], [2, 2], 'nobody changed term');
   net.runUntil(() => net.leader() !== NONE, 60);
   t.equal(net.leader(), 2);
@@ -104,7 +115,11 @@ t.test('§6.2: a leader that hears from a majority every election timeout stays 
   net.partition([1, 2, 3], [4, 5]);
   net.run(100);
   t.equal(net.leader(), 1);
-  t.same(net.ids().map((id) => net.term(id)), [2, 2, 2, 2, 2], 'the minority side cannot even win a pre-vote');
+  t.same(
+    net.ids().map((id) => net.term(id)),
+    [2, 2, 2, 2, 2],
+    'the minority side cannot even win a pre-vote',
+  );
   net.propose(1, 'x');
   net.stabilize();
   t.equal(net.commit(1), 3, 'and the majority side keeps committing');

@@ -14,7 +14,7 @@ t.test('§6.4: a new leader answers a read only after its no-op commits and a ma
   net.campaign(1);
   while (net.role(1) !== 'leader') net.deliver();
   t.ok(net.readIndex(1, 'r1'), 'accepted');
-  t.same(net.reads(1), [], 'not yet: its commit index may lag the cluster\'s until an entry of its term commits');
+  t.same(net.reads(1), [], "not yet: its commit index may lag the cluster's until an entry of its term commits");
   t.same(net.pending(msg.type('heartbeat')), [], 'and it does not even ask yet');
   net.takeTrace();
   // The no-op commits...
@@ -26,7 +26,10 @@ t.test('§6.4: a new leader answers a read only after its no-op commits and a ma
   // ...and one follower's ack makes a majority with the leader itself.
   net.deliver(msg.type('heartbeat'));
   net.deliver(msg.type('heartbeatResp'));
-  t.same(net.takeTrace((l) => l.includes('heartbeat')), ['1->2 heartbeat term=2 commit=2 ctx=r1', '2->1 heartbeatResp term=2 ctx=r1']);
+  t.same(
+    net.takeTrace((l) => l.includes('heartbeat')),
+    ['1->2 heartbeat term=2 commit=2 ctx=r1', '2->1 heartbeatResp term=2 ctx=r1'],
+  );
   t.same(net.reads(1), [{ index: 2, context: 'r1' }]);
 });
 
@@ -40,7 +43,7 @@ t.test('§6.4: a read sees every write acknowledged before it', async (t) => {
   t.same(net.reads(1), [{ index, context: 'after-x' }]);
 });
 
-t.test('§6.4: a follower forwards a read to the leader and gets the leader\'s commit index', async (t) => {
+t.test("§6.4: a follower forwards a read to the leader and gets the leader's commit index", async (t) => {
   const net = network(t, { voters: [1, 2, 3], config: base });
   net.elect(1);
   // 2 misses the write; its own commit index lags the leader's.
@@ -86,15 +89,19 @@ t.test('§6.4: a deposed leader, cut off from the majority, never answers a read
   t.ok(net.readIndex(1, 'stale?'));
   // Its heartbeats reach nobody; check-quorum then deposes it.
   net.run(30);
-  t.same(net.reads(1), [], 'the read was never answered from 1\'s stale state');
+  t.same(net.reads(1), [], "the read was never answered from 1's stale state");
   t.equal(net.role(1), 'follower');
   net.heal();
   net.run(5);
   t.same(net.reads(1), [], 'nor after the partition heals');
   net.readIndex(1, 'retried');
   net.stabilize();
-  t.same(net.reads(1).map((r) => r.context), ['retried'], 'a retry is forwarded to the new leader');
-  t.ok((net.reads(1)[0]?.index ?? 0) >= net.commit(next), 'and includes the new leader\'s write');
+  t.same(
+    net.reads(1).map((r) => r.context),
+    ['retried'],
+    'a retry is forwarded to the new leader',
+  );
+  t.ok((net.reads(1)[0]?.index ?? 0) >= net.commit(next), "and includes the new leader's write");
 });
 
 t.test('§6.4: a deposed leader without check-quorum does not answer either; the answering heartbeats depose it', async (t) => {
@@ -122,7 +129,10 @@ t.test('§6.4: reads are answered in order; an ack for a later read confirms the
   // Only the heartbeats of the second read get through.
   net.dropPending((m) => m.context !== undefined && new TextDecoder().decode(m.context) === 'a');
   net.stabilize();
-  t.same(net.reads(1).map((r) => r.context), ['a', 'b']);
+  t.same(
+    net.reads(1).map((r) => r.context),
+    ['a', 'b'],
+  );
 });
 
 t.test('§6.4: a single-node cluster answers a read at once, with no message', async (t) => {

@@ -31,7 +31,10 @@ t.test('§5.3: the leader appends a command, replicates it, and applies it once 
     '2->1 appResp term=2 index=3',
     '3->1 appResp term=2 index=3',
   ]);
-  t.same(net.ids().map((id) => net.applied(id)), [['x'], ['x'], ['x']]);
+  t.same(
+    net.ids().map((id) => net.applied(id)),
+    [['x'], ['x'], ['x']],
+  );
 });
 
 t.test('§5.3: a follower refuses an append whose previous entry it lacks, and the leader resends from earlier', async (t) => {
@@ -41,17 +44,20 @@ t.test('§5.3: a follower refuses an append whose previous entry it lacks, and t
   net.takeTrace();
   net.propose(1, 'x');
   net.stabilize();
-  t.same(net.takeTrace((l) => l.includes('->3 ') || l.startsWith('3->')), [
-    '1->3 app term=2 index=2 logTerm=2 entries=[3/2] commit=2 DROPPED',
-    // 3 does not hold entry 3, so the append that announces commit=3 after it fails the check.
-    '1->3 app term=2 index=3 logTerm=2 entries=[] commit=3',
-    '3->1 appResp term=2 index=3 reject hint=2/2',
-    '1->3 app term=2 index=2 logTerm=2 entries=[3/2] commit=3',
-    '3->1 appResp term=2 index=3',
-    // Back in step: the leader confirms where 3 stands (the append also carries the commit).
-    '1->3 app term=2 index=3 logTerm=2 entries=[] commit=3',
-    '3->1 appResp term=2 index=3',
-  ]);
+  t.same(
+    net.takeTrace((l) => l.includes('->3 ') || l.startsWith('3->')),
+    [
+      '1->3 app term=2 index=2 logTerm=2 entries=[3/2] commit=2 DROPPED',
+      // 3 does not hold entry 3, so the append that announces commit=3 after it fails the check.
+      '1->3 app term=2 index=3 logTerm=2 entries=[] commit=3',
+      '3->1 appResp term=2 index=3 reject hint=2/2',
+      '1->3 app term=2 index=2 logTerm=2 entries=[3/2] commit=3',
+      '3->1 appResp term=2 index=3',
+      // Back in step: the leader confirms where 3 stands (the append also carries the commit).
+      '1->3 app term=2 index=3 logTerm=2 entries=[] commit=3',
+      '3->1 appResp term=2 index=3',
+    ],
+  );
   t.same(net.applied(3), ['x']);
 });
 
@@ -80,7 +86,7 @@ t.test('§5.3: a follower with extra uncommitted entries of an old term has them
   t.same(net.applied(3), ['preloaded 2/1', 'x']);
 });
 
-t.test('§5.3 Figure 7: the leader brings every follower\'s log in line with its own', async (t) => {
+t.test("§5.3 Figure 7: the leader brings every follower's log in line with its own", async (t) => {
   // The paper's logs, shifted by one: index 1 is the bootstrap snapshot (term 1).
   const logs = {
     1: [1, 1, 4, 4, 5, 5, 6, 6, 6], // the leader, about to start term 8
@@ -111,15 +117,12 @@ t.test('§5.3 Figure 7: the leader brings every follower\'s log in line with its
     [2, 3, 4, 5, 6, 7].map((id) => rejectionsFrom(trace, id)),
     [1, 1, 0, 0, 1, 1],
   );
-  t.same(
-    trace.filter((l) => l.includes('1->7 app') || l.startsWith('7->1 app')).slice(0, 3),
-    [
-      '1->7 app term=8 index=10 logTerm=6 entries=[11/8] commit=1',
-      '7->1 appResp term=8 index=10 reject hint=10/3',
-      // The leader skips every entry of terms above 3 at once: its last entry of term <= 3 is 3/1.
-      '1->7 app term=8 index=3 logTerm=1 entries=[4/4 5/4 6/5 7/5 8/6 9/6 10/6 11/8] commit=1',
-    ],
-  );
+  t.same(trace.filter((l) => l.includes('1->7 app') || l.startsWith('7->1 app')).slice(0, 3), [
+    '1->7 app term=8 index=10 logTerm=6 entries=[11/8] commit=1',
+    '7->1 appResp term=8 index=10 reject hint=10/3',
+    // The leader skips every entry of terms above 3 at once: its last entry of term <= 3 is 3/1.
+    '1->7 app term=8 index=3 logTerm=1 entries=[4/4 5/4 6/5 7/5 8/6 9/6 10/6 11/8] commit=1',
+  ]);
 });
 
 t.test('§5.3: fast backtracking repairs a long divergent log with one round trip per conflicting term', async (t) => {
@@ -145,18 +148,26 @@ t.test('pipelining: with maxInflightMsgs=3, three appends are in flight to a fol
   const net = network(t, { voters: [1, 2, 3], config: { ...base, maxInflightMsgs: 3 } });
   net.elect(1);
   for (const x of ['a', 'b', 'c', 'd', 'e']) net.propose(1, x);
-  t.same(net.pendingLines(msg.to(2)), [
-    '1->2 app term=2 index=2 logTerm=2 entries=[3/2] commit=2',
-    '1->2 app term=2 index=3 logTerm=2 entries=[4/2] commit=2',
-    '1->2 app term=2 index=4 logTerm=2 entries=[5/2] commit=2',
-  ], 'the fourth and fifth proposals wait for the window');
+  t.same(
+    net.pendingLines(msg.to(2)),
+    [
+      '1->2 app term=2 index=2 logTerm=2 entries=[3/2] commit=2',
+      '1->2 app term=2 index=3 logTerm=2 entries=[4/2] commit=2',
+      '1->2 app term=2 index=4 logTerm=2 entries=[5/2] commit=2',
+    ],
+    'the fourth and fifth proposals wait for the window',
+  );
   net.deliver(msg.to(2));
   net.deliver(msg.between(2, 1));
-  t.same(net.pendingLines(msg.to(2)), [
-    '1->2 app term=2 index=3 logTerm=2 entries=[4/2] commit=2',
-    '1->2 app term=2 index=4 logTerm=2 entries=[5/2] commit=2',
-    '1->2 app term=2 index=5 logTerm=2 entries=[6/2 7/2] commit=3',
-  ], 'one acknowledgement opens one slot, and what waited goes out in one message');
+  t.same(
+    net.pendingLines(msg.to(2)),
+    [
+      '1->2 app term=2 index=3 logTerm=2 entries=[4/2] commit=2',
+      '1->2 app term=2 index=4 logTerm=2 entries=[5/2] commit=2',
+      '1->2 app term=2 index=5 logTerm=2 entries=[6/2 7/2] commit=3',
+    ],
+    'one acknowledgement opens one slot, and what waited goes out in one message',
+  );
   net.stabilize();
   t.same(net.applied(2), ['a', 'b', 'c', 'd', 'e']);
 });

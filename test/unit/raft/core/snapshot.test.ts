@@ -58,7 +58,10 @@ t.test('§7: while the snapshot is temporarily unavailable the leader waits, the
   net.storage(1).snapshotUnavailable = true;
   net.restart(3);
   net.run(5);
-  t.notOk(net.trace.some((l) => l.includes('snap')), 'nothing to send yet');
+  t.notOk(
+    net.trace.some((l) => l.includes('snap')),
+    'nothing to send yet',
+  );
   t.same(net.applied(3), []);
   net.storage(1).snapshotUnavailable = false;
   net.run(5);
@@ -79,7 +82,10 @@ t.test('§4.2.1, §7: a new replica with an empty disk joins as a learner, gets 
   net.proposeConfChange(1, { type: 'addLearner', nodeId: 4 });
   net.takeTrace();
   net.stabilize();
-  t.ok(net.trace.some((l) => l.startsWith('1->4 snap')), 'the leader no longer has the early entries: 4 gets the snapshot');
+  t.ok(
+    net.trace.some((l) => l.startsWith('1->4 snap')),
+    'the leader no longer has the early entries: 4 gets the snapshot',
+  );
   t.same(net.applied(4), net.applied(1), 'caught up from the snapshot and the entries after it');
   t.same(net.raft(4).conf, { voters: [1, 2, 3], learners: [4] });
   t.same(net.raft(1).conf, { voters: [1, 2, 3], learners: [4] });
@@ -123,7 +129,7 @@ t.test('§7: a snapshot whose entries the follower already holds only advances i
   t.same(net.takeTrace(), ['1->2 snap term=2 snapshot=3/2 voters=[1,2,3] learners=[]', '2->1 appResp term=2 index=3']);
 });
 
-t.test('§7: the follower\'s answer to a snapshot resumes replication even before the transport reports', async (t) => {
+t.test("§7: the follower's answer to a snapshot resumes replication even before the transport reports", async (t) => {
   const net = network(t, { voters: [1, 2, 3], reportSnapshots: false });
   net.elect(1);
   net.crash(3);

@@ -52,7 +52,10 @@ t.test('§3.10: a lagging target is first sent the entries it lacks, then Timeou
   const caughtUp = trace.indexOf('3->1 appResp term=2 index=4');
   const timeoutNow = trace.indexOf('1->3 timeoutNow term=2');
   t.ok(caughtUp >= 0 && timeoutNow > caughtUp, trace.join('\n'));
-  t.notOk(trace.slice(0, caughtUp).some((l) => l.includes('timeoutNow')), 'no TimeoutNow before 3 holds the whole log');
+  t.notOk(
+    trace.slice(0, caughtUp).some((l) => l.includes('timeoutNow')),
+    'no TimeoutNow before 3 holds the whole log',
+  );
   t.equal(net.leader(), 3);
   t.same(net.applied(3), ['a', 'b']);
 });

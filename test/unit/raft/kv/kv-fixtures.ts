@@ -33,31 +33,43 @@ export const opArb: fc.Arbitrary<TxnOp> = fc.oneof(
  * a few request ids. Many fail (missing leases, compacted revisions, duplicate keys): failures
  * must be just as deterministic as successes.
  */
-export const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ t: fc.constant('put' as const), key: keyArb, value: valueArb, lease: fc.constantFrom(0, 0, 1, 2) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('delete' as const), key: keyArb }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), key: prefixArb, prefix: fc.constant(true), prevKv: fc.boolean() }) },
-  {
-    weight: 3,
-    arbitrary: fc.record({
-      t: fc.constant('txn' as const),
-      compare: fc.array(
-        fc.oneof(
-          fc.record({ key: keyArb, target: fc.constantFrom('version' as const, 'modRevision' as const, 'createRevision' as const, 'lease' as const), result: fc.constantFrom('=' as const, '!=' as const, '<' as const, '>' as const), operand: fc.nat(6) }),
-          fc.record({ key: keyArb, target: fc.constant('value' as const), result: fc.constantFrom('=' as const, '!=' as const, '<' as const, '>' as const), operand: valueArb }),
+export const commandArb: fc.Arbitrary<Command> = fc
+  .oneof(
+    { weight: 5, arbitrary: fc.record({ t: fc.constant('put' as const), key: keyArb, value: valueArb, lease: fc.constantFrom(0, 0, 1, 2) }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant('delete' as const), key: keyArb }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('delete' as const), key: prefixArb, prefix: fc.constant(true), prevKv: fc.boolean() }) },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        t: fc.constant('txn' as const),
+        compare: fc.array(
+          fc.oneof(
+            fc.record({
+              key: keyArb,
+              target: fc.constantFrom('version' as const, 'modRevision' as const, 'createRevision' as const, 'lease' as const),
+              result: fc.constantFrom('=' as const, '!=' as const, '<' as const, '>' as const),
+              operand: fc.nat(6),
+            }),
+            fc.record({
+              key: keyArb,
+              target: fc.constant('value' as const),
+              result: fc.constantFrom('=' as const, '!=' as const, '<' as const, '>' as const),
+              operand: valueArb,
+            }),
+          ),
+          { maxLength: 2 },
         ),
-        { maxLength: 2 },
-      ),
-      success: fc.array(opArb, { maxLength: 3 }),
-      failure: fc.array(opArb, { maxLength: 3 }),
-    }),
-  },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const), revision: fc.nat(12) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('leaseGrant' as const), id: fc.constantFrom(0, 1, 2), ttlSeconds: fc.constantFrom(5, 60) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('leaseRevoke' as const), id: fc.constantFrom(1, 2, 3) }) },
-  { weight: 1, arbitrary: fc.record({ t: fc.constant('leaseKeepAlive' as const), id: fc.constantFrom(1, 2, 3) }) },
-).chain((command) =>
-  fc
-    .oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5', 'r6') })
-    .map((requestId) => (requestId === undefined ? command : { ...command, requestId })),
-);
+        success: fc.array(opArb, { maxLength: 3 }),
+        failure: fc.array(opArb, { maxLength: 3 }),
+      }),
+    },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('compact' as const), revision: fc.nat(12) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('leaseGrant' as const), id: fc.constantFrom(0, 1, 2), ttlSeconds: fc.constantFrom(5, 60) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('leaseRevoke' as const), id: fc.constantFrom(1, 2, 3) }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant('leaseKeepAlive' as const), id: fc.constantFrom(1, 2, 3) }) },
+  )
+  .chain((command) =>
+    fc
+      .oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom('r1', 'r2', 'r3', 'r4', 'r5', 'r6') })
+      .map((requestId) => (requestId === undefined ? command : { ...command, requestId })),
+  );

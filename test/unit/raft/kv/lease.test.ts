@@ -12,7 +12,11 @@ t.test('a grant without an id gets the lowest unused one, and granting a taken i
   t.same(store.leaseGrant(0, 10), { id: 3, ttlSeconds: 10 }, 'skips the id granted explicitly');
   t.throws(() => store.leaseGrant(2, 5), LeaseExistsError);
   t.throws(() => store.leaseGrant(0, 0), InvalidRequestError, 'a TTL must be at least a second');
-  t.same(store.leases(), [{ id: 1, ttlSeconds: 10 }, { id: 2, ttlSeconds: 10 }, { id: 3, ttlSeconds: 10 }]);
+  t.same(store.leases(), [
+    { id: 1, ttlSeconds: 10 },
+    { id: 2, ttlSeconds: 10 },
+    { id: 3, ttlSeconds: 10 },
+  ]);
   t.equal(store.revision, 1, 'lease grants do not bump the revision');
 });
 
@@ -35,22 +39,33 @@ t.test('revoking a lease deletes its attached keys at one revision and then the 
   const store = new MvccStore();
   const hub = new WatchHub(store);
   const seen: WatchResponse[] = [];
-  hub.watch('', { prefix: true }, {
-    send: (r) => {
-      seen.push(r);
-      return true;
+  hub.watch(
+    '',
+    { prefix: true },
+    {
+      send: (r) => {
+        seen.push(r);
+        return true;
+      },
     },
-  });
+  );
   store.leaseGrant(1, 10);
   store.put('x', b('1'), { lease: 1 }); // 2
   store.put('y', b('1')); // 3
   store.put('w', b('1'), { lease: 1 }); // 4
   t.same(store.leaseRevoke(1), { revision: 5, deleted: 2 });
-  t.same(store.range('', { prefix: true }).kvs.map((kv) => kv.key), ['y']);
+  t.same(
+    store.range('', { prefix: true }).kvs.map((kv) => kv.key),
+    ['y'],
+  );
   t.throws(() => store.leaseKeepAlive(1), LeaseNotFoundError);
   t.throws(() => store.leaseRevoke(1), LeaseNotFoundError);
   const last = seen[seen.length - 1];
-  t.same(last?.kind === 'events' ? [last.revision, last.events.map((e) => `${e.type} ${e.kv.key}`)] : last, [5, ['delete w', 'delete x']], 'watchers see both deletes in one revision, in key order');
+  t.same(
+    last?.kind === 'events' ? [last.revision, last.events.map((e) => `${e.type} ${e.kv.key}`)] : last,
+    [5, ['delete w', 'delete x']],
+    'watchers see both deletes in one revision, in key order',
+  );
 });
 
 t.test('revoking a lease with no keys does not bump the revision', async (t) => {
@@ -87,7 +102,14 @@ t.test('the lease clock re-reports an expired lease only after the revoke retry 
 t.test('a new leader gives every lease a full TTL (plus the extension) from its promotion', async (t) => {
   const clock = new LeaseClock();
   clock.renew(9, 1, 0);
-  clock.promote([{ id: 1, ttlSeconds: 2 }, { id: 2, ttlSeconds: 4 }], 100_000, 500);
+  clock.promote(
+    [
+      { id: 1, ttlSeconds: 2 },
+      { id: 2, ttlSeconds: 4 },
+    ],
+    100_000,
+    500,
+  );
   t.equal(clock.size, 2, 'leases not in the store are dropped');
   t.same(clock.expiredLeases(102_499), []);
   t.same(clock.expiredLeases(102_500), [1]);

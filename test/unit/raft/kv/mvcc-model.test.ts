@@ -23,7 +23,15 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     weight: 8,
     arbitrary: fc.record({
       kind: fc.constant('write' as const),
-      compare: fc.array(fc.record({ key: keyArb, target: fc.constant('version' as const), result: fc.constantFrom('=' as const, '<' as const, '>' as const), operand: fc.nat(3) }), { maxLength: 1 }),
+      compare: fc.array(
+        fc.record({
+          key: keyArb,
+          target: fc.constant('version' as const),
+          result: fc.constantFrom('=' as const, '<' as const, '>' as const),
+          operand: fc.nat(3),
+        }),
+        { maxLength: 1 },
+      ),
       success: fc.array(writeOpArb, { minLength: 1, maxLength: 3 }),
       failure: fc.array(writeOpArb, { maxLength: 2 }),
     }),

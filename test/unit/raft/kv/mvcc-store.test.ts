@@ -44,8 +44,14 @@ t.test('a prefix delete removes every key under the prefix at one revision and r
   const result = store.deleteRange('a/', { prefix: true, prevKv: true });
   t.equal(result.revision, 6);
   t.equal(result.deleted, 3);
-  t.same(result.prevKvs?.map((kv) => kv.key), ['a/1', 'a/2', 'a/3']);
-  t.same(store.range('', { prefix: true }).kvs.map((kv) => kv.key), ['b/1']);
+  t.same(
+    result.prevKvs?.map((kv) => kv.key),
+    ['a/1', 'a/2', 'a/3'],
+  );
+  t.same(
+    store.range('', { prefix: true }).kvs.map((kv) => kv.key),
+    ['b/1'],
+  );
 });
 
 t.test('put with prevKv returns the replaced kv, and nothing for a new key', async (t) => {
@@ -58,25 +64,49 @@ t.test('a prefix range returns keys in order, with limit, more and a count that 
   const store = new MvccStore();
   for (const k of ['pods/b', 'pods/a', 'pods/c', 'podsx', 'nodes/a', 'pods/']) store.put(k, b(k));
   const all = store.range('pods/', { prefix: true });
-  t.same(all.kvs.map((kv) => kv.key), ['pods/', 'pods/a', 'pods/b', 'pods/c']);
+  t.same(
+    all.kvs.map((kv) => kv.key),
+    ['pods/', 'pods/a', 'pods/b', 'pods/c'],
+  );
   t.equal(all.count, 4);
   t.equal(all.more, false);
   const page = store.range('pods/', { prefix: true, limit: 2 });
-  t.same(page.kvs.map((kv) => kv.key), ['pods/', 'pods/a']);
+  t.same(
+    page.kvs.map((kv) => kv.key),
+    ['pods/', 'pods/a'],
+  );
   t.equal(page.count, 4);
   t.equal(page.more, true);
   const counted = store.range('pods/', { prefix: true, countOnly: true });
   t.same(counted, { kvs: [], count: 4, more: false, revision: 7 });
   const keys = store.range('pods/', { prefix: true, keysOnly: true });
-  t.same(keys.kvs.map((kv) => [kv.key, kv.value.length]), [['pods/', 0], ['pods/a', 0], ['pods/b', 0], ['pods/c', 0]]);
+  t.same(
+    keys.kvs.map((kv) => [kv.key, kv.value.length]),
+    [
+      ['pods/', 0],
+      ['pods/a', 0],
+      ['pods/b', 0],
+      ['pods/c', 0],
+    ],
+  );
 });
 
 t.test('a range with rangeEnd is half-open, and rangeEnd NUL means to the end of the key space', async (t) => {
   const store = new MvccStore();
   for (const k of ['a', 'b', 'c', 'd']) store.put(k, b(k));
-  t.same(store.range('b', { rangeEnd: 'd' }).kvs.map((kv) => kv.key), ['b', 'c']);
-  t.same(store.range('b', { rangeEnd: '\0' }).kvs.map((kv) => kv.key), ['b', 'c', 'd']);
-  t.same(store.range('b\0', { rangeEnd: 'd' }).kvs.map((kv) => kv.key), ['c'], 'the Kubernetes continue key (last key + NUL) resumes after it');
+  t.same(
+    store.range('b', { rangeEnd: 'd' }).kvs.map((kv) => kv.key),
+    ['b', 'c'],
+  );
+  t.same(
+    store.range('b', { rangeEnd: '\0' }).kvs.map((kv) => kv.key),
+    ['b', 'c', 'd'],
+  );
+  t.same(
+    store.range('b\0', { rangeEnd: 'd' }).kvs.map((kv) => kv.key),
+    ['c'],
+    'the Kubernetes continue key (last key + NUL) resumes after it',
+  );
   t.throws(() => store.range('a', { prefix: true, rangeEnd: 'b' }), InvalidRequestError);
   t.throws(() => store.range(''), InvalidRequestError);
 });
@@ -192,21 +222,53 @@ t.test('a failed compare runs the failure branch, whose range returns the curren
 t.test('a txn that writes one key twice is rejected with DuplicateKeyInTxn and changes nothing', async (t) => {
   const store = new MvccStore();
   store.put('a/1', b('1'));
-  const twice = { compare: [], success: [{ t: 'put' as const, key: 'x', value: b('1') }, { t: 'put' as const, key: 'x', value: b('2') }], failure: [] };
+  const twice = {
+    compare: [],
+    success: [
+      { t: 'put' as const, key: 'x', value: b('1') },
+      { t: 'put' as const, key: 'x', value: b('2') },
+    ],
+    failure: [],
+  };
   t.throws(() => store.txn(twice), DuplicateKeyInTxnError);
-  const putInDeleted = { compare: [], success: [{ t: 'delete' as const, key: 'a/', prefix: true }, { t: 'put' as const, key: 'a/1', value: b('2') }], failure: [] };
+  const putInDeleted = {
+    compare: [],
+    success: [
+      { t: 'delete' as const, key: 'a/', prefix: true },
+      { t: 'put' as const, key: 'a/1', value: b('2') },
+    ],
+    failure: [],
+  };
   t.throws(() => store.txn(putInDeleted), DuplicateKeyInTxnError);
   const inFailureBranch = { compare: [], success: [], failure: twice.success };
   t.throws(() => store.txn(inFailureBranch), DuplicateKeyInTxnError, 'both branches are checked, whichever runs');
   t.equal(store.revision, 2);
   t.same(store.range('x').kvs, []);
-  const overlappingDeletes = store.txn({ compare: [], success: [{ t: 'delete', key: 'a/', prefix: true }, { t: 'delete', key: 'a/1' }], failure: [] });
+  const overlappingDeletes = store.txn({
+    compare: [],
+    success: [
+      { t: 'delete', key: 'a/', prefix: true },
+      { t: 'delete', key: 'a/1' },
+    ],
+    failure: [],
+  });
   t.equal(overlappingDeletes.revision, 3, 'overlapping deletes are allowed');
 });
 
 t.test('a txn put on a missing lease fails whole with LeaseNotFound before any write', async (t) => {
   const store = new MvccStore();
-  t.throws(() => store.txn({ compare: [], success: [{ t: 'put', key: 'a', value: b('1') }, { t: 'put', key: 'b', value: b('1'), lease: 9 }], failure: [] }), LeaseNotFoundError);
+  t.throws(
+    () =>
+      store.txn({
+        compare: [],
+        success: [
+          { t: 'put', key: 'a', value: b('1') },
+          { t: 'put', key: 'b', value: b('1'), lease: 9 },
+        ],
+        failure: [],
+      }),
+    LeaseNotFoundError,
+  );
   t.equal(store.revision, 1);
   t.same(store.range('a').kvs, []);
 });
@@ -214,8 +276,23 @@ t.test('a txn put on a missing lease fails whole with LeaseNotFound before any w
 t.test('the txn result carries put prevKvs and delete counts at the txn revision', async (t) => {
   const store = new MvccStore();
   store.put('a', b('1'));
-  const result = store.txn({ compare: [], success: [{ t: 'put', key: 'a', value: b('2'), prevKv: true }, { t: 'delete', key: 'zz' }, { t: 'range', key: 'a', revision: 2 }], failure: [] });
-  t.same(result.results.map((r) => [r.t, r.revision]), [['put', 3], ['delete', 3], ['range', 2]]);
+  const result = store.txn({
+    compare: [],
+    success: [
+      { t: 'put', key: 'a', value: b('2'), prevKv: true },
+      { t: 'delete', key: 'zz' },
+      { t: 'range', key: 'a', revision: 2 },
+    ],
+    failure: [],
+  });
+  t.same(
+    result.results.map((r) => [r.t, r.revision]),
+    [
+      ['put', 3],
+      ['delete', 3],
+      ['range', 2],
+    ],
+  );
   const [put] = result.results;
   t.equal(put?.t === 'put' ? summary(put.prevKv) : undefined, 'a=1 c2 m2 v1 l0');
 });

@@ -36,7 +36,14 @@ function sampleStore(): MvccStore {
   store.put('/registry/pods/default/a', b('a2'), { lease: 5 });
   store.deleteRange('/registry/pods/default/b');
   store.put('/registry/pods/default/b', b('b2'));
-  store.txn({ compare: [], success: [{ t: 'put', key: 'x', value: b('1') }, { t: 'put', key: 'y', value: b('1') }], failure: [] });
+  store.txn({
+    compare: [],
+    success: [
+      { t: 'put', key: 'x', value: b('1') },
+      { t: 'put', key: 'y', value: b('1') },
+    ],
+    failure: [],
+  });
   store.compact(4);
   store.put('x', b('2'));
   applyCommand(store, { t: 'put', key: 'z', value: b('z'), requestId: 'req-1' });
@@ -50,7 +57,10 @@ t.test('a snapshot restores to a store with the same hash, history, leases and s
   restored.restore(bytes);
   t.same(observe(restored), observe(store));
   t.same(restored.snapshot(), bytes);
-  t.same(restored.range('/registry/pods/default/a', { revision: 4 }).kvs.map(summary), store.range('/registry/pods/default/a', { revision: 4 }).kvs.map(summary));
+  t.same(
+    restored.range('/registry/pods/default/a', { revision: 4 }).kvs.map(summary),
+    store.range('/registry/pods/default/a', { revision: 4 }).kvs.map(summary),
+  );
 });
 
 t.test('a restored store behaves like the original for what follows, dedup table included', async (t) => {
@@ -62,7 +72,12 @@ t.test('a restored store behaves like the original for what follows, dedup table
     { t: 'leaseRevoke', id: 5 },
     { t: 'leaseGrant', ttlSeconds: 9 },
     { t: 'compact', revision: 8 },
-    { t: 'txn', compare: [{ key: 'x', target: 'version', result: '=', operand: 2 }], success: [{ t: 'delete', key: '', prefix: true, prevKv: true }], failure: [] },
+    {
+      t: 'txn',
+      compare: [{ key: 'x', target: 'version', result: '=', operand: 2 }],
+      success: [{ t: 'delete', key: '', prefix: true, prevKv: true }],
+      failure: [],
+    },
   ];
   t.same(run(restored, next), run(store, next));
   t.same(observe(restored), observe(store));

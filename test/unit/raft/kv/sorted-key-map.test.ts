@@ -9,7 +9,15 @@ const keyArb = fc.integer({ min: 0, max: 600 }).map((n) => `k${n.toString(36)}`)
 const mapOpArb: fc.Arbitrary<MapOp> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ kind: fc.constant('set' as const), key: keyArb }) },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('delete' as const), key: keyArb }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('range' as const), start: fc.oneof(keyArb, fc.constant('')), end: fc.option(keyArb, { nil: undefined }), stopAfter: fc.nat(50) }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('range' as const),
+      start: fc.oneof(keyArb, fc.constant('')),
+      end: fc.option(keyArb, { nil: undefined }),
+      stopAfter: fc.nat(50),
+    }),
+  },
 );
 
 t.test('the chunked sorted map agrees with a sorted array through thousands of inserts, deletes and scans', async (t) => {
@@ -30,7 +38,10 @@ t.test('the chunked sorted map agrees with a sorted array through thousands of i
             got.push(`${key}:${value}`);
             return got.length < op.stopAfter || op.stopAfter === 0;
           });
-          const all = [...naive].filter(([k]) => k >= op.start && (op.end === undefined || k < op.end)).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}:${v}`);
+          const all = [...naive]
+            .filter(([k]) => k >= op.start && (op.end === undefined || k < op.end))
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([k, v]) => `${k}:${v}`);
           const want = op.stopAfter === 0 ? all : all.slice(0, op.stopAfter);
           if (JSON.stringify(got) !== JSON.stringify(want)) return false;
         }
@@ -50,11 +61,15 @@ t.test('a prefix range holds exactly the keys that start with the prefix', async
   t.equal(prefixEnd(''), undefined);
   t.equal(prefixEnd('\uffff\uffff'), undefined);
   fc.assert(
-    fc.property(fc.string({ maxLength: 3, unit: fc.constantFrom('a', 'b', '\uffff', '\0') }), fc.string({ maxLength: 5, unit: fc.constantFrom('a', 'b', '\uffff', '\0') }), (prefix, key) => {
-      const end = prefixEnd(prefix);
-      const inRange = key >= prefix && (end === undefined || key < end);
-      return inRange === key.startsWith(prefix);
-    }),
+    fc.property(
+      fc.string({ maxLength: 3, unit: fc.constantFrom('a', 'b', '\uffff', '\0') }),
+      fc.string({ maxLength: 5, unit: fc.constantFrom('a', 'b', '\uffff', '\0') }),
+      (prefix, key) => {
+        const end = prefixEnd(prefix);
+        const inRange = key >= prefix && (end === undefined || key < end);
+        return inRange === key.startsWith(prefix);
+      },
+    ),
     { seed: 2, numRuns: 2000 },
   );
 });

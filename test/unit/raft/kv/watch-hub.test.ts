@@ -16,7 +16,9 @@ class RecordingSink implements WatchSink {
   }
   /** Events as "revision type key=value", in delivery order. */
   get events(): string[] {
-    return this.responses.flatMap((r) => (r.kind === 'events' ? r.events.map((e) => `${r.revision} ${e.type} ${e.kv.key}${e.type === 'put' ? `=${text(e.kv.value)}` : ''}`) : []));
+    return this.responses.flatMap((r) =>
+      r.kind === 'events' ? r.events.map((e) => `${r.revision} ${e.type} ${e.kv.key}${e.type === 'put' ? `=${text(e.kv.value)}` : ''}`) : [],
+    );
   }
   get last(): WatchResponse | undefined {
     return this.responses[this.responses.length - 1];
@@ -49,7 +51,7 @@ t.test('a watch without a start revision sees only what happens after it starts'
   t.same(sink.events, ['3 put a=2']);
 });
 
-t.test('a prefix watch gets only the keys under its prefix, a revision\'s events together', async (t) => {
+t.test("a prefix watch gets only the keys under its prefix, a revision's events together", async (t) => {
   const store = new MvccStore();
   const hub = new WatchHub(store);
   const sink = new RecordingSink();
@@ -57,7 +59,15 @@ t.test('a prefix watch gets only the keys under its prefix, a revision\'s events
   store.put('/registry/pods/a', b('1'));
   store.put('/registry/nodes/n', b('1'));
   store.put('/registry/podsx', b('1'));
-  store.txn({ compare: [], success: [{ t: 'put', key: '/registry/pods/b', value: b('1') }, { t: 'put', key: '/registry/nodes/m', value: b('1') }, { t: 'put', key: '/registry/pods/c', value: b('1') }], failure: [] });
+  store.txn({
+    compare: [],
+    success: [
+      { t: 'put', key: '/registry/pods/b', value: b('1') },
+      { t: 'put', key: '/registry/nodes/m', value: b('1') },
+      { t: 'put', key: '/registry/pods/c', value: b('1') },
+    ],
+    failure: [],
+  });
   t.same(sink.events, ['2 put /registry/pods/a=1', '5 put /registry/pods/b=1', '5 put /registry/pods/c=1']);
   t.same(sink.responses.filter((r) => r.kind === 'events').length, 2, 'one response per revision');
 });
@@ -181,13 +191,17 @@ t.test('a watcher whose sink throws is cancelled and the write that triggered it
   const store = new MvccStore();
   const hub = new WatchHub(store);
   const got: WatchResponse[] = [];
-  hub.watch('k', {}, {
-    send: (r) => {
-      got.push(r);
-      if (r.kind === 'events') throw new Error('socket closed');
-      return true;
+  hub.watch(
+    'k',
+    {},
+    {
+      send: (r) => {
+        got.push(r);
+        if (r.kind === 'events') throw new Error('socket closed');
+        return true;
+      },
     },
-  });
+  );
   t.equal(store.put('k', b('1')).revision, 2);
   t.same(got[got.length - 1], { kind: 'cancelled', watchId: 1, reason: 'watch sink failed: socket closed' });
   t.equal(hub.watcherCount, 0);
@@ -246,7 +260,13 @@ t.test('watchers started anywhere, paused and resumed at random, see exactly the
           if (!action.prefix && action.key === '') continue;
           const start = Math.max(store.compactRevision + 1, store.revision + 1 - action.back);
           const sink = new RecordingSink();
-          watches.push({ id: hub.watch(action.key, { prefix: action.prefix, startRevision: start }, sink), sink, key: action.key, prefix: action.prefix, start });
+          watches.push({
+            id: hub.watch(action.key, { prefix: action.prefix, startRevision: start }, sink),
+            sink,
+            key: action.key,
+            prefix: action.prefix,
+            start,
+          });
         } else {
           const w = watches[action.which];
           if (w === undefined) continue;

@@ -15,15 +15,7 @@ function put(key: string, value: string, call: number, ret: number | null, clien
 function get(key: string, value: string | null, call: number, ret: number, clientId = 0): KvOperation {
   return { clientId, input: { op: 'get', key }, call, return: ret, output: { value } };
 }
-function cas(
-  key: string,
-  expected: string | null,
-  value: string,
-  swapped: boolean | null,
-  call: number,
-  ret: number | null,
-  clientId = 0,
-): KvOperation {
+function cas(key: string, expected: string | null, value: string, swapped: boolean | null, call: number, ret: number | null, clientId = 0): KvOperation {
   const output = swapped === null || ret === null ? null : { ok: swapped };
   return { clientId, input: { op: 'cas', key, expected, value }, call, return: output === null ? null : ret, output };
 }
@@ -77,11 +69,7 @@ t.test('known linearizable histories are accepted', async (t) => {
   });
 
   t.test('of two concurrent compare-and-swaps from the same value, exactly one may win', async (t) => {
-    const race = (first: boolean, second: boolean) => [
-      put('x', '0', 0, 1),
-      cas('x', '0', 'a', first, 2, 10, 1),
-      cas('x', '0', 'b', second, 3, 9, 2),
-    ];
+    const race = (first: boolean, second: boolean) => [put('x', '0', 0, 1), cas('x', '0', 'a', first, 2, 10, 1), cas('x', '0', 'b', second, 3, 9, 2)];
     t.same(checkKvHistory(race(true, false)), { kind: 'ok' });
     t.same(checkKvHistory(race(false, true)), { kind: 'ok' });
     t.equal(checkKvHistory(race(true, true)).kind, 'illegal');
@@ -270,8 +258,7 @@ t.test('the core checks any model given as a step function, unpartitioned by def
   type Counter = { op: 'inc' } | { op: 'read' };
   const counter: Model<number, Counter, number> = {
     init: () => 0,
-    step: (n, input, output) =>
-      input.op === 'inc' ? { ok: true, next: n + 1 } : { ok: output === null || output === n, next: n },
+    step: (n, input, output) => (input.op === 'inc' ? { ok: true, next: n + 1 } : { ok: output === null || output === n, next: n }),
     stateKey: String,
   };
   const inc = (call: number, ret: number) => ({ clientId: 0, input: { op: 'inc' } as const, call, return: ret, output: 0 });
@@ -362,8 +349,7 @@ function sequentialHistory(specs: readonly OpSpec[], spacing = 10): KvOperation[
 /** The oracle: tries every order consistent with real time, on one map holding every key. */
 function naiveLinearizable(ops: readonly KvOperation[]): boolean {
   const placed = ops.map(() => false);
-  const ready = (i: number): boolean =>
-    ops.every((p, j) => placed[j] || j === i || p.return === null || !(p.return < (ops[i] as KvOperation).call));
+  const ready = (i: number): boolean => ops.every((p, j) => placed[j] || j === i || p.return === null || !(p.return < (ops[i] as KvOperation).call));
   const search = (store: ReadonlyMap<string, string>): boolean => {
     if (ops.every((op, i) => placed[i] || op.return === null)) return true;
     for (const [i, op] of ops.entries()) {
@@ -403,31 +389,33 @@ function applySequentially(store: ReadonlyMap<string, string>, op: KvOperation):
 }
 
 /** Arbitrary tiny histories, mostly not linearizable: outputs are drawn at random. */
-const tinyRandomHistory: fc.Arbitrary<KvOperation[]> = fc.array(
-  fc.record({
-    spec: opSpec(['x', 'y']),
-    call: fc.nat(30),
-    length: fc.nat(15),
-    read: fc.constantFrom(null, 'a', 'b'),
-    swapped: fc.boolean(),
-  }),
-  { maxLength: 6 },
-).map((items) =>
-  items.map(({ spec, call, length, read, swapped }): KvOperation => {
-    const { key, value } = spec;
-    const input: KvInput =
-      spec.kind === 'put' || spec.kind === 'cas'
-        ? spec.kind === 'put'
-          ? { op: 'put', key, value: value === 'c' ? 'a' : value }
-          : { op: 'cas', key, expected: spec.expected === 'c' ? null : spec.expected, value: value === 'c' ? 'b' : value }
-        : spec.kind === 'get'
-          ? { op: 'get', key }
-          : { op: 'delete', key };
-    if (spec.timedOut) return { clientId: spec.clientId, input, call, return: null, output: null };
-    const output = input.op === 'get' ? { value: read } : { ok: input.op !== 'cas' || swapped };
-    return { clientId: spec.clientId, input, call, return: call + length, output };
-  }),
-);
+const tinyRandomHistory: fc.Arbitrary<KvOperation[]> = fc
+  .array(
+    fc.record({
+      spec: opSpec(['x', 'y']),
+      call: fc.nat(30),
+      length: fc.nat(15),
+      read: fc.constantFrom(null, 'a', 'b'),
+      swapped: fc.boolean(),
+    }),
+    { maxLength: 6 },
+  )
+  .map((items) =>
+    items.map(({ spec, call, length, read, swapped }): KvOperation => {
+      const { key, value } = spec;
+      const input: KvInput =
+        spec.kind === 'put' || spec.kind === 'cas'
+          ? spec.kind === 'put'
+            ? { op: 'put', key, value: value === 'c' ? 'a' : value }
+            : { op: 'cas', key, expected: spec.expected === 'c' ? null : spec.expected, value: value === 'c' ? 'b' : value }
+          : spec.kind === 'get'
+            ? { op: 'get', key }
+            : { op: 'delete', key };
+      if (spec.timedOut) return { clientId: spec.clientId, input, call, return: null, output: null };
+      const output = input.op === 'get' ? { value: read } : { ok: input.op !== 'cas' || swapped };
+      return { clientId: spec.clientId, input, call, return: call + length, output };
+    }),
+  );
 
 t.test('every history generated from a real map with widened intervals is accepted', async (t) => {
   fc.assert(

@@ -73,7 +73,12 @@ t.test('disk storage answers every read exactly as memory storage after the same
             // Never at or below the snapshot: Raft does not rewrite committed entries, and the
             // two storages differ there (memory overwrites uncompacted ones; disk skips them).
             const start = Math.max(snapIndex + 1, last + 1 - op.back);
-            const batch: Entry[] = Array.from({ length: op.count }, (_, k) => ({ index: start + k, term, type: 'normal', data: new TextEncoder().encode(`w${writes++}`) }));
+            const batch: Entry[] = Array.from({ length: op.count }, (_, k) => ({
+              index: start + k,
+              term,
+              type: 'normal',
+              data: new TextEncoder().encode(`w${writes++}`),
+            }));
             mem.append(batch);
             await disk.save(undefined, batch);
             break;

@@ -53,7 +53,10 @@ t.test('a crash during a save leaves either no new snapshot or a complete one, n
     const { snapshot: newest, skipped } = await again.loadNewest();
     t.same(skipped, [], `fault at ${op}: nothing damaged`);
     t.ok(newest?.metadata.index === 5 || newest?.metadata.index === 9, `fault at ${op}: an intact snapshot`);
-    t.notOk((await rebooted.readdir(DIR)).some((n) => n.endsWith('.tmp')), 'temporary files are cleaned up');
+    t.notOk(
+      (await rebooted.readdir(DIR)).some((n) => n.endsWith('.tmp')),
+      'temporary files are cleaned up',
+    );
   }
 });
 

@@ -34,7 +34,15 @@ interface Round {
 }
 
 const arbOp: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 5, arbitrary: fc.record({ kind: fc.constant('append' as const), count: fc.integer({ min: 1, max: 4 }), back: fc.integer({ min: 0, max: 3 }), newTerm: fc.boolean() }) },
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      kind: fc.constant('append' as const),
+      count: fc.integer({ min: 1, max: 4 }),
+      back: fc.integer({ min: 0, max: 3 }),
+      newTerm: fc.boolean(),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('hardState' as const), vote: fc.nat(3) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('localSnapshot' as const), pick: fc.nat(100) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('installSnapshot' as const), ahead: fc.nat(3) }) },
@@ -56,7 +64,10 @@ interface Model {
   readonly term: number;
 }
 
-type ModelRecord = { kind: 'entry'; entry: Entry } | { kind: 'hardState'; hardState: HardState } | { kind: 'marker'; marker: SnapshotMarker; replacesLog: boolean };
+type ModelRecord =
+  | { kind: 'entry'; entry: Entry }
+  | { kind: 'hardState'; hardState: HardState }
+  | { kind: 'marker'; marker: SnapshotMarker; replacesLog: boolean };
 
 function applyRecord(m: Model, r: ModelRecord): Model {
   switch (r.kind) {
@@ -236,7 +247,9 @@ async function runScenario(rounds: readonly Round[]): Promise<void> {
       }
     }
     if (match === undefined) {
-      throw new Error(`reopened state matches no prefix between ${synced} and ${appended} records:\n got ${got}\n synced ${JSON.stringify(view(models[synced] as Model))}`);
+      throw new Error(
+        `reopened state matches no prefix between ${synced} and ${appended} records:\n got ${got}\n synced ${JSON.stringify(view(models[synced] as Model))}`,
+      );
     }
     models = models.slice(0, match + 1);
     synced = match;

@@ -137,10 +137,12 @@ t.test('a segment header from another program or format version does not decode'
 
 t.test('any prefix of a valid stream decodes as a prefix of its records, cleanly or with a torn tail', async (t) => {
   const arbRecord: fc.Arbitrary<WalRecord> = fc.oneof(
-    fc.record({ index: fc.nat(1000), term: fc.nat(50), data: fc.uint8Array({ maxLength: 40 }) }).map(
-      ({ index, term, data }): WalRecord => ({ type: 'entry', entry: { index, term, type: 'normal', data } }),
-    ),
-    fc.record({ term: fc.nat(50), vote: fc.nat(5), commit: fc.nat(1000) }).map(({ term, vote, commit }): WalRecord => ({ type: 'hardState', hardState: { term, vote, commit } })),
+    fc
+      .record({ index: fc.nat(1000), term: fc.nat(50), data: fc.uint8Array({ maxLength: 40 }) })
+      .map(({ index, term, data }): WalRecord => ({ type: 'entry', entry: { index, term, type: 'normal', data } })),
+    fc
+      .record({ term: fc.nat(50), vote: fc.nat(5), commit: fc.nat(1000) })
+      .map(({ term, vote, commit }): WalRecord => ({ type: 'hardState', hardState: { term, vote, commit } })),
   );
   fc.assert(
     fc.property(fc.array(arbRecord, { minLength: 1, maxLength: 8 }), fc.double({ min: 0, max: 1, noNaN: true }), (records, fraction) => {

@@ -105,7 +105,8 @@ const arbMessage: fc.Arbitrary<Message> = fc
     { requiredKeys: ['type', 'from', 'to', 'term'] },
   )
   .chain((m) => {
-    const withSnap = m.type === 'snap' && !m.snapshot ? { ...m, snapshot: { metadata: { index: 1, term: 1, confState: { voters: [1], learners: [] } }, data: bytes() } } : m;
+    const withSnap =
+      m.type === 'snap' && !m.snapshot ? { ...m, snapshot: { metadata: { index: 1, term: 1, confState: { voters: [1], learners: [] } }, data: bytes() } } : m;
     // Entries must follow `index` with non-decreasing terms; logTerm 0 keeps any first term valid.
     if (m.type !== 'app') return fc.constant<Message>(withSnap);
     return arbEntries(m.index ?? 0).map((entries): Message => ({ ...withSnap, logTerm: 0, entries }));
@@ -222,7 +223,13 @@ t.test('malformed shapes are refused with a FrameError naming the field', async 
     ['snapshot data as a string', frameWith({ type: 'snap', from: 1, to: 2, term: 1, snapshot: { ...snapshot(1, 1), data: 'x' } })],
     [
       'snapshot voters not ids',
-      frameWith({ type: 'snap', from: 1, to: 2, term: 1, snapshot: { metadata: { index: 1, term: 1, confState: { voters: ['a'], learners: [] } }, data: bytes() } }),
+      frameWith({
+        type: 'snap',
+        from: 1,
+        to: 2,
+        term: 1,
+        snapshot: { metadata: { index: 1, term: 1, confState: { voters: ['a'], learners: [] } }, data: bytes() },
+      }),
     ],
     ['snapshot without metadata', frameWith({ type: 'snap', from: 1, to: 2, term: 1, snapshot: { data: bytes() } })],
     ['hello without a mac', pack({ v: 1, kind: 'hello', id: 1, clusterId: 'c', nonce2: bytes(1) })],
@@ -255,7 +262,9 @@ t.test('unknown fields are ignored and not passed on', async (t) => {
 });
 
 t.test('a __proto__ key in a frame pollutes nothing', async (t) => {
-  const hostile = JSON.parse('{"__proto__": {"polluted": 1}, "v": 1, "kind": "raft", "msgs": [{"type": "vote", "from": 1, "to": 2, "term": 1, "__proto__": {"reject": true}}]}');
+  const hostile = JSON.parse(
+    '{"__proto__": {"polluted": 1}, "v": 1, "kind": "raft", "msgs": [{"type": "vote", "from": 1, "to": 2, "term": 1, "__proto__": {"reject": true}}]}',
+  );
   const decoded = decodeFrame(pack(hostile));
   t.same(decoded, raftFrame([{ type: 'vote', from: 1, to: 2, term: 1 }]));
   t.equal((decoded as { polluted?: unknown }).polluted, undefined);

@@ -74,10 +74,7 @@ export class Cluster {
 
   /** Waits until every replica has a link up to every peer it knows. */
   async linksUp(): Promise<void> {
-    await pollUntil(
-      () => [...this.peersOf].every(([id, peers]) => peers.every((p) => this.connected(id, p))),
-      'every link is up',
-    );
+    await pollUntil(() => [...this.peersOf].every(([id, peers]) => peers.every((p) => this.connected(id, p))), 'every link is up');
   }
 
   async close(): Promise<void> {
