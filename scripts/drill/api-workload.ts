@@ -1,7 +1,7 @@
 import { performance } from 'node:perf_hooks';
-import { type ApiClient, type WatchEvent, type WatchHandle, isAlreadyExists } from '../../kube/client/api-client.js';
-import { Resources } from '../../kube/client/resource.js';
 import { ListWatchInformer } from '../../kube/cache/informer.js';
+import { type ApiClient, isAlreadyExists, type WatchEvent, type WatchHandle } from '../../kube/client/api-client.js';
+import { Resources } from '../../kube/client/resource.js';
 import type { KubeObject } from '../../kube/object.js';
 import type { BindingSeen, SeenChange } from './verdicts.js';
 

@@ -1,9 +1,9 @@
-import { WsStoreClient, type WsStoreClientOptions } from '../../raft/client/ws-store-client.js';
-import type { StoreStatus } from '../../raft/client/store-client.js';
 import { restClientOptionsFromFlags } from '../../kube/client/connection-flags.js';
 import { RestClient } from '../../kube/client/rest-client.js';
-import { pollUntil } from '../bench/processes.js';
+import type { StoreStatus } from '../../raft/client/store-client.js';
+import { WsStoreClient, type WsStoreClientOptions } from '../../raft/client/ws-store-client.js';
 import { loadSecret } from '../../raft/transport/secret.js';
+import { pollUntil } from '../bench/processes.js';
 import { type ClusterConfig, readClusterConfig, storeIdsOf, writeClusterConfig } from '../launcher/cluster-config.js';
 import { directStoreEndpoints, storeEndpoints } from '../launcher/components.js';
 import { type ClusterLayout, clusterLayout } from '../launcher/layout.js';
@@ -233,6 +233,24 @@ export class DrillCluster {
         await waitReady(r, BACK_READY_MS);
       }),
     );
+  }
+
+  /**
+   * With no launcher supervising (a detached cluster), restarts every recorded process that has
+   * exited and is not held down, and waits until each is ready: the scheduler and the
+   * controller-manager exit when they lose their Lease (as kube's do, for their supervisor to
+   * restart them), which a long store outage causes. Returns the names restarted.
+   */
+  async restartExited(): Promise<string[]> {
+    if (this.launcherSupervises()) return [];
+    const held = readRestartHold(this.layout.restartHoldFile);
+    const pids = this.pids();
+    const exited = pids.processes.filter((p) => !held.has(p.name) && !isSameProcess(p.pid, p.argv)).map((p) => p.name);
+    if (exited.length === 0) return [];
+    const processes = pids.processes.map((p) => (exited.includes(p.name) ? restartRecorded(p) : p));
+    writePidFile(this.layout.pidsFile, { ...pids, processes });
+    await Promise.all(processes.filter((p) => exited.includes(p.name)).map((p) => waitReady(p, BACK_READY_MS)));
+    return exited;
   }
 
   /** Releases every hold this drill left (the drill's finally). */

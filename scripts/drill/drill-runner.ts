@@ -1,16 +1,14 @@
 import { performance } from 'node:perf_hooks';
-import type { WsStoreClient } from '../../raft/client/ws-store-client.js';
 import { Resources } from '../../kube/client/resource.js';
 import type { RestClient } from '../../kube/client/rest-client.js';
+import type { WsStoreClient } from '../../raft/client/ws-store-client.js';
 import { pollUntil, sleep } from '../bench/processes.js';
 import { ApiWorkload, desiredCountsShortfall } from './api-workload.js';
 import type { DrillCluster } from './drill-cluster.js';
 import type { DrillPlan } from './drill-plan.js';
 import type { DrillReport, TimelineEntry } from './drill-report.js';
-import { StoreWorkload, readPrefix } from './store-workload.js';
+import { readPrefix, StoreWorkload } from './store-workload.js';
 import {
-  type ReplicaHash,
-  type Verdict,
   acknowledgedWritesPresent,
   convergedInTime,
   historyLinearizable,
@@ -18,7 +16,9 @@ import {
   longestGapMs,
   noPodBoundTwice,
   observed,
+  type ReplicaHash,
   replicasIdentical,
+  type Verdict,
   watchExactlyOnceInOrder,
 } from './verdicts.js';
 
@@ -84,6 +84,8 @@ export async function runDrill(cluster: DrillCluster, plan: DrillPlan, def: Dril
   };
   try {
     note(`${def.summary}; workload in namespace ${namespace}`);
+    const before = await cluster.restartExited();
+    if (before.length > 0) note(`restarted ${before.join(', ')}: found exited before the drill, and no launcher supervises this cluster`);
     apiWork = await ApiWorkload.start(api, namespace);
     storeWork = new StoreWorkload(storeClients, runId);
     workStart = performance.now();
@@ -110,6 +112,8 @@ export async function runDrill(cluster: DrillCluster, plan: DrillPlan, def: Dril
     await def.inject(ctx);
     healedAt ??= performance.now();
     note('fault healed');
+    const restarted = await cluster.restartExited();
+    if (restarted.length > 0) note(`restarted ${restarted.join(', ')}: exited during the fault (lost its Lease) and no launcher supervises this cluster`);
     await sleep(plan.settleMs);
     await stopWrites();
     note('workloads stopped; checking');

@@ -1,12 +1,12 @@
 import { performance } from 'node:perf_hooks';
 import { pollUntil, sleep } from '../bench/processes.js';
+import { backupRestore } from './backup-restore-drill.js';
 import type { DrillName } from './drill-plan.js';
 import type { DrillContext, DrillDefinition } from './drill-runner.js';
-import { backupRestore } from './backup-restore-drill.js';
 import { partitionStoreLeader } from './partition-drill.js';
 import { replaceStoreMember } from './replace-member-drill.js';
-import { damageWalTail } from './wal-damage.js';
 import { observed } from './verdicts.js';
+import { damageWalTail } from './wal-damage.js';
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
