@@ -1,19 +1,19 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { KubeObject } from '../../kube/object.js';
-import type { ResourceDef } from '../registry/types.js';
 import { admitWrite, validateWrite } from '../admission/chain.js';
 import { requestUser } from '../auth/user-info.js';
+import type { ResourceDef } from '../registry/types.js';
 import { ApiError, alreadyExists, conflict, invalidPatch, MODIFIED_CONFLICT } from '../status.js';
-import { goJson, goQuote, goSprint } from '../strategy/go-format.js';
 import { checkFields } from '../strategy/field-validation.js';
+import { goJson, goQuote, goSprint } from '../strategy/go-format.js';
 import { checkBodyIdentity, prepareCreate, prepareUpdate, readyToVanish, sameObject, type UpdateTarget } from '../strategy/object-lifecycle.js';
+import { rfc3339 } from '../time.js';
 import { decodeObjectBody, decodePatchBody, type PatchType, patchTypeOf } from './body.js';
 import type { ApiContext } from './context.js';
 import { negotiate } from './negotiate.js';
 import { applyPatch } from './patch.js';
 import { type Query, queryDryRun, queryFieldValidation } from './query.js';
 import type { RequestInfo } from './request-info.js';
-import { rfc3339 } from '../time.js';
 import { addWarnings, sendObject } from './respond.js';
 
 /**
@@ -84,19 +84,8 @@ export async function handleUpdate(
     throw conflict(def, name, MODIFIED_CONFLICT);
   }
   const expected = Number(sentVersion || current.metadata.resourceVersion);
-  const base = {
-    operation: 'UPDATE',
-    def,
-    namespace: info.namespace,
-    name,
-    subresource: target === 'status' ? 'status' : '',
-    oldObject: current,
-    user: requestUser(req),
-    dryRun,
-  } as const;
-  const admitted = (await admitWrite(ctx, { ...base, object })) ?? object;
-  const next = prepareUpdate(def, admitted, current, target);
-  await validateWrite(ctx, { ...base, object: next });
+  const { next, validate } = await admitUpdate(ctx, def, info, req, target, current, object, dryRun);
+  await validate();
   return commitUpdate(ctx, def, info, req, reply, current, next, expected, dryRun);
 }
 
@@ -149,21 +138,10 @@ export async function handlePatch(
     const identified = checkBodyIdentity(def, patched, info.namespace, info.name);
     const decodeError = patchType === 'apply' ? undefined : (detail: string) => invalidPatch(goQuote(patchedValue(patchType, patch, patched)), detail);
     const { object, warnings } = checkFields(def, identified, mode, ctx.definitions, decodeError);
-    const base = {
-      operation: 'UPDATE',
-      def,
-      namespace: info.namespace,
-      name,
-      subresource: target === 'status' ? 'status' : '',
-      oldObject: current,
-      user: requestUser(req),
-      dryRun,
-    } as const;
-    const admitted = (await admitWrite(ctx, { ...base, object })) ?? object;
-    const next = prepareUpdate(def, admitted, current, target);
+    const { next, validate } = await admitUpdate(ctx, def, info, req, target, current, object, dryRun);
     // A no-op against a cached copy proves nothing about the current object.
     if (fromCache && sameObject({ ...next, metadata: { ...next.metadata, resourceVersion: current.metadata.resourceVersion ?? '' } }, current)) continue;
-    await validateWrite(ctx, { ...base, object: next });
+    await validate();
     // Before the answer goes out: headers set after send are lost. A retry sets them again.
     addWarnings(reply, warnings);
     try {
@@ -207,4 +185,34 @@ function patchedValue(type: PatchType, patch: unknown, patched: KubeObject): str
 
 function rfc3339Now(ctx: ApiContext): string {
   return rfc3339(ctx.nowMs());
+}
+
+/**
+ * An update through admission: the mutating plugins, then the kind's update strategy, giving the
+ * object to store; `validate` runs the validating plugins on it (the caller may first decide the
+ * write is a no-op and skip it).
+ */
+async function admitUpdate(
+  ctx: ApiContext,
+  def: ResourceDef,
+  info: RequestInfo,
+  req: FastifyRequest,
+  target: UpdateTarget,
+  current: KubeObject,
+  object: KubeObject,
+  dryRun: boolean,
+): Promise<{ next: KubeObject; validate: () => Promise<void> }> {
+  const base = {
+    operation: 'UPDATE',
+    def,
+    namespace: info.namespace,
+    name: current.metadata.name ?? '',
+    subresource: target === 'status' ? 'status' : '',
+    oldObject: current,
+    user: requestUser(req),
+    dryRun,
+  } as const;
+  const admitted = (await admitWrite(ctx, { ...base, object })) ?? object;
+  const next = prepareUpdate(def, admitted, current, target);
+  return { next, validate: () => validateWrite(ctx, { ...base, object: next }) };
 }
