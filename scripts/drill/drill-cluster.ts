@@ -7,6 +7,7 @@ import { pollUntil } from '../bench/processes.js';
 import { type ClusterConfig, readClusterConfig, storeIdsOf, writeClusterConfig } from '../launcher/cluster-config.js';
 import { directStoreEndpoints, storeEndpoints } from '../launcher/components.js';
 import { type ClusterLayout, clusterLayout } from '../launcher/layout.js';
+import { RELOAD_SIGNAL } from '../launcher/membership-reload.js';
 import { UsageError } from '../launcher/options.js';
 import { type PidFile, type PidRecord, readPidFile, writePidFile } from '../launcher/pid-file.js';
 import { isSameProcess } from '../launcher/process-identity.js';
@@ -20,8 +21,8 @@ const BACK_READY_MS = 90_000;
  * The running cluster a drill works on: the one `picokube up` started in DIR, found through its
  * cluster.json and pids.json. It kills, pauses and brings back components by their recorded PID
  * (only while the command line still matches), keeps killed ones down through the restart hold
- * (restart-hold.ts) so a foreground launcher does not restart them before the drill is done,
- * and starts them again itself when no launcher supervises (a detached cluster).
+ * (restart-hold.ts) so the launcher does not restart them before the drill is done, and starts
+ * them again itself when no launcher supervises (its launcher was killed).
  */
 export class DrillCluster {
   private constructor(
@@ -73,10 +74,49 @@ export class DrillCluster {
     return this.names(/^store-\d+$/);
   }
 
-  /** True while a foreground `up` supervises (and restarts) the components. */
+  /** True while the `up` that started the cluster supervises (and restarts) its components. */
   launcherSupervises(): boolean {
     const l = this.pids().launcher;
     return l !== undefined && isSameProcess(l.pid, l.argv);
+  }
+
+  /**
+   * Asks the supervising launcher to reload the store membership from cluster.json (SIGUSR2,
+   * membership-reload.ts); `done` resolves with its outcome ("ok" or what failed) once pids.json
+   * records the reload.
+   */
+  reloadLauncher(): { launcherPid: number; done(timeoutMs: number): Promise<string> } {
+    const pids = this.pids();
+    const launcher = pids.launcher;
+    if (!launcher || !isSameProcess(launcher.pid, launcher.argv)) throw new Error('no launcher supervises this cluster');
+    const before = pids.reloads?.count ?? 0;
+    process.kill(launcher.pid, RELOAD_SIGNAL);
+    return {
+      launcherPid: launcher.pid,
+      done: (timeoutMs) =>
+        pollUntil(
+          'the launcher to finish the reload',
+          () => {
+            const r = this.pids().reloads;
+            return r && r.count > before ? r.outcome : undefined;
+          },
+          timeoutMs,
+          200,
+        ),
+    };
+  }
+
+  /** The record of component `name` once pids.json names it and it runs. */
+  async running(name: string, timeoutMs: number): Promise<PidRecord> {
+    return pollUntil(
+      `${name} to run`,
+      () => {
+        const r = this.pids().processes.find((p) => p.name === name);
+        return r && isSameProcess(r.pid, r.argv) ? r : undefined;
+      },
+      timeoutMs,
+      100,
+    );
   }
 
   /** The slot (1-based position in cluster.json's storePorts) of store replica `id`. */
@@ -186,7 +226,7 @@ export class DrillCluster {
     return r.pid;
   }
 
-  /** Keeps `names` down: a foreground launcher will not restart them until `release`. */
+  /** Keeps `names` down: the launcher will not restart them until `release`. */
   hold(names: readonly string[]): void {
     const held = readRestartHold(this.layout.restartHoldFile);
     for (const n of names) held.add(n);
@@ -204,7 +244,7 @@ export class DrillCluster {
 
   /**
    * Releases the hold on `names` and waits until each runs again and is ready: restarted by the
-   * foreground launcher, or by the drill when none supervises.
+   * launcher, or by the drill when none supervises.
    */
   async bringBack(names: readonly string[]): Promise<void> {
     const held = readRestartHold(this.layout.restartHoldFile);
@@ -236,7 +276,7 @@ export class DrillCluster {
   }
 
   /**
-   * With no launcher supervising (a detached cluster), restarts every recorded process that has
+   * With no launcher supervising (it was killed), restarts every recorded process that has
    * exited and is not held down, and waits until each is ready: the scheduler and the
    * controller-manager exit when they lose their Lease (as kube's do, for their supervisor to
    * restart them), which a long store outage causes. Returns the names restarted.

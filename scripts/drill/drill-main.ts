@@ -19,8 +19,9 @@ every change once and in order, no pod bound to two nodes, Deployments and Repli
 their desired counts in time, the store replicas hold identical data. Prints what was done when,
 how long writes were unavailable, how many client operations failed. Exit code 1 on any FAIL.
 
-Works with a foreground 'picokube up' (the drill holds killed processes down through
-DIR/restart-hold.json until it brings them back) and with 'up --detach' (the drill starts them).
+Works with 'picokube up' in the foreground or with --detach: the launcher supervises either way,
+and the drill holds killed processes down through DIR/restart-hold.json until it brings them
+back. Should the launcher be gone, the drill starts what it brings back itself.
 
 drills: ${DRILL_NAMES.join(', ')}
 

@@ -2,10 +2,6 @@ import { rmSync } from 'node:fs';
 import type { StoreStatus } from '../../raft/client/store-client.js';
 import { pollUntil, sleep } from '../bench/processes.js';
 import { HOST, peerPort, storeIdsOf } from '../launcher/cluster-config.js';
-import { storeClientList, storePeerList } from '../launcher/components.js';
-import { writePidFile } from '../launcher/pid-file.js';
-import { isSameProcess } from '../launcher/process-identity.js';
-import { restartRecorded, waitReady } from '../launcher/start-component.js';
 import type { DrillDefinition } from './drill-runner.js';
 import { observed } from './verdicts.js';
 
@@ -17,19 +13,8 @@ const CATCH_UP_MS = 60_000;
  * only once those links are gone (2 × 12 ticks × 25 ms by default, with room).
  */
 const REMOVED_LINKS_GONE_MS = 1500;
-/** A replica given SIGTERM transfers leadership and exits; past this the drill fails. */
-const STOP_MS = 15_000;
-
-/** `argv` with each flag's value replaced (flags given as "--flag value" pairs). */
-function withFlags(argv: readonly string[], values: Readonly<Record<string, string>>): string[] {
-  const out = [...argv];
-  for (const [flag, value] of Object.entries(values)) {
-    const i = out.indexOf(flag);
-    if (i < 0 || i + 1 >= out.length) throw new Error(`the recorded store command line has no ${flag}`);
-    out[i + 1] = value;
-  }
-  return out;
-}
+/** How long the launcher may take over the reload: the new member ready, then each survivor restarted and ready. */
+const RELOAD_MS = 300_000;
 
 function flagOf(argv: readonly string[], flag: string): string | undefined {
   const i = argv.indexOf(flag);
@@ -37,45 +22,21 @@ function flagOf(argv: readonly string[], flag: string): string | undefined {
 }
 
 /**
- * The surviving replicas learned the new member's real peer address from the member-add; their
- * own --peers still name the removed member. One at a time (SIGTERM hands leadership over first),
- * each is restarted with --peers for the new membership: a replica dials the address its flags
- * give over the one a change announced (replica.ts), so every link runs through the fault proxy
- * again and a later partition cuts them all.
- */
-async function reroutePeers(ctx: Parameters<DrillDefinition['inject']>[0], survivors: readonly number[]): Promise<void> {
-  const { cluster } = ctx;
-  for (const id of survivors) {
-    const name = `store-${id}`;
-    const record = cluster.record(name);
-    const argv = withFlags(record.argv, {
-      '--peers': storePeerList(cluster.config, cluster.slotOf(id)),
-      '--client-addresses': storeClientList(cluster.config),
-    });
-    cluster.signal(name, 'SIGTERM');
-    await pollUntil(`${name} to exit`, () => !isSameProcess(record.pid, record.argv), STOP_MS, 50);
-    const started = restartRecorded({ ...record, argv });
-    const pids = cluster.pids();
-    writePidFile(cluster.layout.pidsFile, { ...pids, processes: pids.processes.map((p) => (p.name === name ? started : p)) });
-    await waitReady(started, CATCH_UP_MS);
-    ctx.note(`restarted ${name} (pid ${started.pid}) with --peers for the new membership`);
-  }
-}
-
-/**
  * replace-store-member, as etcd's "replace a failed member": a follower is killed and its disk
  * wiped; through storectl's requests (member remove, member add as a learner) the cluster drops
- * it and admits a fresh member with a new id in the same slot (same ports), started with
- * --join; once it has caught up it is promoted to voter. cluster.json (the slot's id) and
- * pids.json (the new process) record it, so `up`, `down` and `status` know it. Needs a detached
- * cluster: a foreground launcher would restart the removed member from its old command line.
+ * it and admits a fresh member with a new id in the same slot (same ports). The drill records
+ * the slot's new id in cluster.json and asks the launcher to reload (SIGUSR2): it starts the new
+ * member with --join, and once the drill has promoted it (caught up) restarts the survivors with
+ * --peers for the new membership, one at a time while the others keep a quorum. A replica dials
+ * the address its flags give over the one a membership change announced (replica.ts), so every
+ * link runs through the fault proxy again and a later partition cuts them all.
  */
 export const replaceStoreMember: DrillDefinition = {
   summary: 'kill a store follower, wipe its disk, member remove it and member add a fresh one while the cluster serves',
   async inject(ctx) {
     const { cluster } = ctx;
-    if (cluster.launcherSupervises())
-      throw new Error('replace-store-member needs a detached cluster (picokube up --detach): a foreground launcher would restart the removed member');
+    if (!cluster.launcherSupervises())
+      throw new Error('replace-store-member needs the launcher running (picokube up, or up --detach): it starts the new member and restarts the others');
     const leader = await cluster.leader();
     const ids = storeIdsOf(cluster.config);
     const candidates = ids.filter((id) => id !== leader);
@@ -101,20 +62,16 @@ export const replaceStoreMember: DrillDefinition = {
     ctx.note(`member add ${newId} --peer-url ${peerAddress} --client-url ${clientAddress} --learner`);
 
     const newIds = ids.map((id) => (id === oldId ? newId : id));
+    const survivors = newIds.filter((id) => id !== newId);
+    const survivorPids = new Map(survivors.map((id) => [id, cluster.record(`store-${id}`).pid]));
     cluster.updateConfig({ ...cluster.config, storeIds: newIds });
-    // The old command line with the new identity: every other flag (secret, client auth, ...) as the launcher gave it.
-    const newName = `store-${newId}`;
-    const argv = withFlags(oldRecord.argv, {
-      '--id': String(newId),
-      '--peers': storePeerList(cluster.config, slot),
-      '--client-addresses': storeClientList(cluster.config),
-      '--data-dir': cluster.layout.dataDir(newName),
-    });
     await sleep(REMOVED_LINKS_GONE_MS);
-    const started = restartRecorded({ ...oldRecord, name: newName, argv: [...argv, '--join'], logFile: cluster.layout.logFile(newName) });
-    const pids = cluster.pids();
-    writePidFile(cluster.layout.pidsFile, { ...pids, processes: pids.processes.map((p) => (p.name === oldName ? started : p)) });
-    ctx.note(`started ${newName} (pid ${started.pid}) with --join in slot ${slot}; cluster.json and pids.json updated`);
+    const reload = cluster.reloadLauncher();
+    ctx.note(`cluster.json: slot ${slot} is store-${newId}; kill -USR2 the launcher (pid ${reload.launcherPid}) to reload the membership`);
+
+    const newName = `store-${newId}`;
+    const started = await cluster.running(newName, CATCH_UP_MS);
+    ctx.note(`the launcher started ${newName} (pid ${started.pid}) with --join`);
 
     // The leader's commit index once the new member runs: caught up when it has applied that far.
     const target = (await cluster.directStatusOf(await cluster.leader()))?.raftCommitIndex ?? (await ctx.store.status()).raftCommitIndex;
@@ -147,10 +104,20 @@ export const replaceStoreMember: DrillDefinition = {
       250,
     ).catch(() => false);
     ctx.note(promoted ? `member promote ${newId}` : `member promote ${newId} kept failing`);
-    await waitReady(started, CATCH_UP_MS);
-    await reroutePeers(
-      ctx,
-      newIds.filter((id) => id !== newId),
+
+    const outcome = await reload.done(RELOAD_MS);
+    const restarted = survivors.filter((id) => cluster.record(`store-${id}`).pid !== survivorPids.get(id)).map((id) => `store-${id}`);
+    ctx.note(
+      outcome === 'ok'
+        ? `the launcher restarted ${restarted.join(', ')} with --peers for the new membership, one at a time`
+        : `the launcher's reload failed: ${outcome}`,
+    );
+    ctx.verdict(
+      observed(
+        'the launcher moved every replica to the new membership',
+        outcome === 'ok' && restarted.length === survivors.length,
+        outcome === 'ok' ? `restarted ${restarted.join(', ') || 'none'} of ${survivors.map((id) => `store-${id}`).join(', ')}` : outcome,
+      ),
     );
     ctx.healed();
     const members = (await ctx.store.status()).members;

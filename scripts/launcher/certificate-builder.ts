@@ -82,11 +82,21 @@ export function buildSignedCertificate(opts: {
   return forge.pki.certificateToPem(cert);
 }
 
+/**
+ * A serial number as the content of a positive DER INTEGER (forge writes the hex as is): a
+ * leading 00 only when the next byte's top bit is set. A needless 00 is "illegal padding" to
+ * OpenSSL 3, which then refuses the whole certificate.
+ */
+export function positiveDerHex(hex: string): string {
+  const digits = hex.length % 2 === 0 ? hex : `0${hex}`;
+  const trimmed = digits.replace(/^(00)+/, '') || '01';
+  return Number.parseInt(trimmed.slice(0, 2), 16) >= 0x80 ? `00${trimmed}` : trimmed;
+}
+
 function baseCertificate(key: forge.pki.rsa.PrivateKey, subject: SubjectName, validity: Validity, serialHex: string): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.rsa.setPublicKey(key.n, key.e);
-  // A leading 0 keeps the DER integer positive whatever the first hex digit.
-  cert.serialNumber = `00${serialHex}`;
+  cert.serialNumber = positiveDerHex(serialHex);
   cert.validity.notBefore = validity.notBefore;
   cert.validity.notAfter = new Date(validity.notBefore.getTime() + validity.validityDays * 24 * 3600 * 1000);
   cert.setSubject([{ shortName: 'CN', value: subject.commonName }, ...(subject.organizations ?? []).map((value) => ({ shortName: 'O', value }))]);

@@ -198,6 +198,9 @@ export function clusterComponents(plan: ClusterPlan): ComponentSpec[] {
         ...STORE_DOOR,
         '--log-level',
         logLevel,
+        // A replica added after the cluster was founded (replace-store-member) never bootstraps:
+        // with its disk empty it waits to be added again, instead of founding a cluster of its own.
+        ...(id > config.storePorts.length ? ['--join'] : []),
       ],
       readyUrl: `http://${HOST}:${port}/readyz`,
       endpoint: `${HOST}:${port}`,

@@ -11,14 +11,15 @@ const HELP = `picokube down: stop the local cluster that 'picokube up' started
 usage: picokube down [--dir DIR]
 
 Stops every process DIR/pids.json records, the apiserver before the store: SIGTERM, then SIGKILL
-after ${seconds(STOP_GRACE_MS)}. A foreground 'up' is asked to stop its cluster itself. A PID whose
-process is no longer the one recorded (its command line differs) is left alone. Data stays in DIR.
+after ${seconds(STOP_GRACE_MS)}. The launcher (the 'up' in the foreground, or in the background
+after --detach) is asked to stop its cluster itself. A PID whose process is no longer the one
+recorded (its command line differs) is left alone. Data stays in DIR.
 
   --dir DIR    the cluster's directory (default ${DEFAULT_DIR})
   -h, --help   this text
 `;
 
-/** How long a foreground launcher gets to stop its cluster before `down` does it itself. */
+/** How long the launcher gets to stop its cluster before `down` does it itself. */
 const LAUNCHER_STOP_MS = 3 * STOP_GRACE_MS + 15_000;
 
 export async function main(argv: string[]): Promise<void> {

@@ -32,6 +32,12 @@ export type NodeRuntime = (typeof NODE_RUNTIMES)[number];
 export interface UpOptions {
   readonly dir: string;
   readonly detach: boolean;
+  /**
+   * Set on the launcher `up --detach` starts in the background (not for users): it supervises
+   * like a foreground launcher, but reports its start to the waiting `up --detach` and logs to
+   * DIR/logs/launcher.log.
+   */
+  readonly background: boolean;
   readonly apiserverPort?: number;
   readonly storePorts?: readonly number[];
   /** How many node agents (`node-1` … `node-N`); absent: the recorded number, else 3. */
@@ -112,6 +118,7 @@ export function parseUpOptions(argv: string[]): UpOptions {
       options: {
         dir: { type: 'string', default: DEFAULT_DIR },
         detach: { type: 'boolean', short: 'd', default: false },
+        background: { type: 'boolean', default: false },
         'apiserver-port': { type: 'string' },
         'store-ports': { type: 'string' },
         nodes: { type: 'string' },
@@ -142,6 +149,7 @@ export function parseUpOptions(argv: string[]): UpOptions {
   return {
     dir: v.dir,
     detach: v.detach,
+    background: v.background,
     logLevel,
     help: v.help,
     ...(apiserverPort !== undefined ? { apiserverPort } : {}),

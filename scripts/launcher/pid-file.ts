@@ -15,13 +15,16 @@ export interface PidRecord {
 
 /**
  * DIR/pids.json: what `up` started in DIR. Present while a cluster from DIR runs (or until
- * `down` after a crash); `launcher` is set while a foreground `up` supervises the processes.
+ * `down` after a crash); `launcher` is the `up` that supervises the processes (in the
+ * foreground, or in the background after `up --detach`).
  */
 export interface PidFile {
   readonly version: 1;
   readonly dir: string;
   readonly startedAt: string;
   readonly launcher?: { readonly pid: number; readonly argv: readonly string[] };
+  /** Set once the launcher has reloaded its process table (SIGUSR2): how many times, when last, and how it went ("ok" or what failed). */
+  readonly reloads?: { readonly count: number; readonly at: string; readonly outcome: string };
   readonly processes: readonly PidRecord[];
 }
 
@@ -48,6 +51,8 @@ export function readPidFile(file: string): PidFile | undefined {
   } catch (e) {
     throw new UsageError(`${file} is not valid JSON (${(e as Error).message}); check for leftover processes by hand, then remove it`);
   }
+  const reloadsOk = (r: unknown): boolean =>
+    r === undefined || (isPlainObject(r) && Number.isSafeInteger(r.count) && typeof r.at === 'string' && typeof r.outcome === 'string');
   const launcherOk = (l: unknown): boolean =>
     l === undefined || (isPlainObject(l) && Number.isSafeInteger(l.pid) && Array.isArray(l.argv) && l.argv.every((a) => typeof a === 'string'));
   if (
@@ -56,6 +61,7 @@ export function readPidFile(file: string): PidFile | undefined {
     typeof raw.dir !== 'string' ||
     typeof raw.startedAt !== 'string' ||
     !launcherOk(raw.launcher) ||
+    !reloadsOk(raw.reloads) ||
     !Array.isArray(raw.processes) ||
     !raw.processes.every(isPidRecord)
   ) {

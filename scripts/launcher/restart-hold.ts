@@ -1,10 +1,10 @@
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 
 /**
- * DIR/restart-hold.json: the components a fault drill keeps down on purpose. A foreground
- * launcher does not restart a held component that dies; it waits until the drill releases it
- * (removes its name), then starts it again. A drill against a detached cluster (no launcher)
- * starts released components itself. The file is a JSON array of component names.
+ * DIR/restart-hold.json: the components a fault drill keeps down on purpose. The launcher does
+ * not restart a held component that dies; it waits until the drill releases it (removes its
+ * name), then starts it again. Should no launcher supervise (it was killed), the drill starts
+ * released components itself. The file is a JSON array of component names.
  */
 export function readRestartHold(file: string): Set<string> {
   if (!existsSync(file)) return new Set();

@@ -22,10 +22,9 @@ export interface StartedComponent {
 
 /**
  * Starts one component with its output appended to `logFile`. It runs in its own process group,
- * so a Ctrl-C in the terminal reaches the launcher only, which then stops the cluster in order;
- * `detach` also lets the launcher exit while the component keeps running.
+ * so a Ctrl-C in the terminal reaches the launcher only, which then stops the cluster in order.
  */
-export function startComponent(spec: ComponentSpec, logFile: string, detach: boolean): StartedComponent {
+export function startComponent(spec: ComponentSpec, logFile: string): StartedComponent {
   const argv = picokubeCommand(spec.args);
   const fd = openSync(logFile, 'a');
   let child: ChildProcess;
@@ -35,7 +34,6 @@ export function startComponent(spec: ComponentSpec, logFile: string, detach: boo
     closeSync(fd);
   }
   if (child.pid === undefined) throw new Error(`could not start ${spec.name} (${argv.join(' ')})`);
-  if (detach) child.unref();
   child.once('error', () => {
     /* reported through its exit; an unhandled 'error' would end the launcher */
   });
@@ -44,9 +42,9 @@ export function startComponent(spec: ComponentSpec, logFile: string, detach: boo
 }
 
 /**
- * Starts again, detached, a process `up --detach` started and that has since died (a fault drill
- * against a detached cluster does this; a foreground launcher restarts its own): the same
- * command line, its output appended to the same log. Returns the new record.
+ * Starts again, detached, a recorded process that has died while no launcher supervises (its
+ * launcher was killed; a fault drill does this then): the same command line, its output appended
+ * to the same log. Returns the new record.
  */
 export function restartRecorded(record: PidRecord): PidRecord {
   const fd = openSync(record.logFile, 'a');

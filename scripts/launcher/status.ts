@@ -2,10 +2,10 @@ import { existsSync } from 'node:fs';
 import { type ApiOverview, readApiOverview } from './api-overview.js';
 import { readClusterConfig } from './cluster-config.js';
 import { httpStatus } from './http-probe.js';
-import { adminProbeTls } from './pki.js';
 import { type ClusterLayout, clusterLayout } from './layout.js';
-import { DEFAULT_DIR, UsageError, parseDirOptions } from './options.js';
+import { DEFAULT_DIR, parseDirOptions, UsageError } from './options.js';
 import { readPidFile } from './pid-file.js';
+import { adminProbeTls } from './pki.js';
 import { isSameProcess } from './process-identity.js';
 import { type Console, dirFlag, processConsole } from './report.js';
 import { type ProcessRow, renderStatus } from './status-screen.js';
@@ -58,9 +58,9 @@ export async function runStatus(argv: string[], io: Console = processConsole): P
     const launcher = recorded.launcher;
     const supervisor = launcher
       ? isSameProcess(launcher.pid, launcher.argv)
-        ? `in the foreground, launcher pid ${launcher.pid}`
-        : `launcher pid ${launcher.pid} is gone`
-      : 'detached';
+        ? `supervised by launcher pid ${launcher.pid} in the ${launcher.argv.includes('--background') ? 'background' : 'foreground'}`
+        : `launcher pid ${launcher.pid} is gone: nothing restarts a process that dies`
+      : 'no launcher';
     io.out(`picokube cluster in ${layout.dir} (started ${recorded.startedAt}, ${supervisor})\n`);
     io.out(`${renderStatus({ processes: rows, stores, api }).join('\n')}\n`);
     io.out(`\nlogs: ${layout.logsDir}/<name>.log\nkubeconfig: ${layout.kubeconfigFile}\n`);

@@ -1,20 +1,22 @@
 import { existsSync, mkdirSync } from 'node:fs';
-import { HOST, ensureStoreSecret, peerPort, readClusterConfig, resolveClusterConfig, writeClusterConfig } from './cluster-config.js';
+import { announceUp, backgroundConsole, startInBackground } from './background-launcher.js';
+import { ensureStoreSecret, HOST, peerPort, readClusterConfig, resolveClusterConfig, writeClusterConfig } from './cluster-config.js';
 import { ClusterProcesses } from './cluster-processes.js';
 import { clusterComponents, componentPortCount, nodeNames, splitComponentPorts } from './components.js';
 import { writeClusterKubeconfigs } from './kubeconfig.js';
-import { ensureClusterPki } from './pki.js';
 import { type ClusterLayout, clusterLayout } from './layout.js';
-import { DEFAULT_DIR, UsageError, type UpOptions, parseUpOptions } from './options.js';
+import { watchReloadSignal } from './membership-reload.js';
+import { DEFAULT_DIR, parseUpOptions, type UpOptions, UsageError } from './options.js';
 import { readPidFile } from './pid-file.js';
-import { writeRestartHold } from './restart-hold.js';
-import { ensureServiceAccountKey } from './service-account-key.js';
+import { ensureClusterPki } from './pki.js';
 import { freePortsOn, takenPorts, withFaultProxyPorts } from './ports.js';
 import { isSameProcess } from './process-identity.js';
-import { type Console, alignColumns, dirFlag, processConsole, seconds, shellQuote } from './report.js';
+import { alignColumns, type Console, dirFlag, processConsole, seconds, shellQuote } from './report.js';
+import { writeRestartHold } from './restart-hold.js';
+import { ensureServiceAccountKey } from './service-account-key.js';
 import { STOP_GRACE_MS } from './stop-processes.js';
-import { waitForStoreLeader } from './store-status.js';
 import { watchStopSignals } from './stop-signals.js';
+import { waitForStoreLeader } from './store-status.js';
 
 const HELP = `picokube up: start a local cluster
 
@@ -25,12 +27,16 @@ usage: picokube up [--dir DIR] [--detach] [--nodes N] [--runtime simulated|proce
 
 Starts 3 (or 5) store replicas, the apiserver(s), scheduler(s), controller-manager(s) and N node agents
 on 127.0.0.1, each its own process, with data and logs under DIR. The API is served over https
-with a cluster CA kept in DIR/pki; DIR/kubeconfig holds it and the admin's client certificate. Stays in the foreground, restarting a process that dies,
-until Ctrl-C or SIGTERM stops them all. Data persists: up on the same DIR again brings back the
-same cluster.
+with a cluster CA kept in DIR/pki; DIR/kubeconfig holds it and the admin's client certificate.
+The launcher stays, restarting a process that dies (with backoff), until Ctrl-C, SIGTERM or
+'picokube down' stops them all; with --detach it does so in the background. SIGUSR2 makes it
+reload the store membership from DIR/cluster.json (after storectl member remove/add), restarting
+replicas one at a time while the others keep a quorum. Data persists: up on the same DIR again
+brings back the same cluster.
 
   --dir DIR              data, logs, kubeconfig and PID file (default .picokube)
-  -d, --detach           return once the cluster answers; stop it with 'picokube down'
+  -d, --detach           return once the cluster answers, the launcher supervising it in the
+                         background (log: DIR/logs/launcher.log); stop it with 'picokube down'
   --nodes N              node agents node-1 … node-N (default 3; remembered for the next up)
   --runtime RUNTIME      how node agents run containers: simulated (default: Running at once,
                          like kwok) or process (each container's command runs as a local
@@ -67,7 +73,8 @@ export async function runUp(argv: string[], io: Console = processConsole): Promi
       io.out(HELP);
       return 0;
     }
-    return await up(options, io);
+    if (options.detach) return await startInBackground(argv, clusterLayout(options.dir), io);
+    return await up(options, options.background ? backgroundConsole : io);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     io.err(`picokube up: ${e.message}\n`);
@@ -137,7 +144,7 @@ async function up(options: UpOptions, io: Console): Promise<number> {
       if (l) io.out(`${row([`store leader: store-${l.id}, term ${l.term}`])}\n`);
     });
   };
-  const procs = new ClusterProcesses(layout, options.detach, {
+  const procs = new ClusterProcesses(layout, {
     ready: (s, ms) => {
       io.out(`${row([s.spec.name, s.spec.endpoint, `pid ${s.record.pid}`, `ready in ${seconds(ms)}`])}\n`);
       if (s.spec.name === lastStore) showStoreLeader();
@@ -145,6 +152,7 @@ async function up(options: UpOptions, io: Console): Promise<number> {
     exited: (name, how, inMs) =>
       io.out(`${name} exited (${how})${inMs === undefined ? '' : `; restarting${inMs > 0 ? ` in ${seconds(inMs)}` : ''}`} (log: ${layout.logFile(name)})\n`),
     stopped: (t, outcome) => io.out(`  ${t.name.padEnd(nameWidth)}   ${`pid ${t.pid}`.padEnd(11)}   ${outcome}\n`),
+    reloading: (step) => io.out(`  reload: ${step}\n`),
   });
 
   const signals = watchStopSignals(() => {
@@ -182,14 +190,23 @@ async function up(options: UpOptions, io: Console): Promise<number> {
   await leaderShown;
   const kubeconfig = shellQuote(layout.kubeconfigFile);
   io.out(`\nlogs: ${layout.logsDir}/<name>.log\n` + 'The cluster is up. To use it:\n' + `  export KUBECONFIG=${kubeconfig}\n` + '  kubectl get namespaces\n');
-  if (options.detach) {
-    signals.release();
-    io.out(`It runs in the background: picokube status${again} shows it, picokube down${again} stops it.\n`);
-    return 0;
-  }
-  io.out(`Ctrl-C stops it (or picokube down${again} from another terminal).\n`);
+  if (options.background) {
+    io.out(
+      `It runs in the background, supervised by launcher pid ${process.pid} (log: ${layout.logFile('launcher')}):\n` +
+        `  picokube status${again}   shows it; picokube down${again}   stops it.\n`,
+    );
+    announceUp();
+  } else io.out(`Ctrl-C stops it (or picokube down${again} from another terminal).\n`);
   procs.superviseRestarts();
+  const reloads = watchReloadSignal({
+    procs,
+    config,
+    layout,
+    io,
+    componentsFor: (c) => clusterComponents({ config: c, layout, logLevel: options.logLevel, componentPorts }),
+  });
   await stop(await signals.requested);
+  reloads.release();
   signals.release();
   return 0;
 }

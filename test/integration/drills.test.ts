@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import type { DrillReport } from '../../scripts/drill/drill-report.js';
 import { type PidFile, readPidFile } from '../../scripts/launcher/pid-file.js';
 import { portTaken } from '../../scripts/launcher/ports.js';
 import { isSameProcess } from '../../scripts/launcher/process-identity.js';
-import type { DrillReport } from '../../scripts/drill/drill-report.js';
 import { freePort, pollUntil } from '../helpers/store-cluster.js';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
@@ -40,13 +40,14 @@ async function freePortPair(avoid: Set<number>): Promise<number> {
 }
 
 function live(pids: PidFile): string[] {
-  return pids.processes.filter((p) => isSameProcess(p.pid, p.argv)).map((p) => `${p.name} (pid ${p.pid})`);
+  const launcher = pids.launcher ? [{ name: 'launcher', ...pids.launcher }] : [];
+  return [...launcher, ...pids.processes].filter((p) => isSameProcess(p.pid, p.argv)).map((p) => `${p.name} (pid ${p.pid})`);
 }
 
-/** The drills CI runs, each with a short workload around its fault. */
-const CI_DRILLS = ['kill-store-leader', 'pause-store-leader', 'partition-store-leader', 'torn-wal', 'backup-restore'];
+/** The drills CI runs, each with a short workload around its fault; the partition after the replacement cuts the new member's links too. */
+const CI_DRILLS = ['kill-store-leader', 'pause-store-leader', 'replace-store-member', 'partition-store-leader', 'torn-wal', 'backup-restore'];
 
-t.test('fault drills against a detached cluster pass every verdict, and down leaves no process behind', async (t) => {
+t.test('fault drills against a detached (background-supervised) cluster pass every verdict, and down leaves no process behind', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'picokube-drills-'));
   const seen: PidFile[] = [];
   const remember = (): void => {
@@ -55,7 +56,8 @@ t.test('fault drills against a detached cluster pass every verdict, and down lea
   };
   t.teardown(() => {
     remember();
-    for (const pids of seen) for (const p of pids.processes) if (isSameProcess(p.pid, p.argv)) process.kill(p.pid, 'SIGKILL');
+    for (const pids of seen)
+      for (const p of [...(pids.launcher ? [pids.launcher] : []), ...pids.processes]) if (isSameProcess(p.pid, p.argv)) process.kill(p.pid, 'SIGKILL');
     if (t.passing()) rmSync(dir, { recursive: true, force: true });
     else t.comment(`kept ${dir}`);
   });

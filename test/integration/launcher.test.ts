@@ -1,12 +1,12 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { type Server, createServer } from 'node:net';
+import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { httpStatus } from '../../scripts/launcher/http-probe.js';
-import { adminProbeTls } from '../../scripts/launcher/pki.js';
 import { type PidFile, readPidFile } from '../../scripts/launcher/pid-file.js';
+import { adminProbeTls } from '../../scripts/launcher/pki.js';
 import { portTaken } from '../../scripts/launcher/ports.js';
 import { commandLineOf, isSameProcess } from '../../scripts/launcher/process-identity.js';
 import { runUp } from '../../scripts/launcher/up.js';
@@ -79,7 +79,8 @@ function stillRunning(pids: PidFile): string[] {
 function killLeftovers(dir: string, seen: PidFile[]): void {
   const now = readPidFile(join(dir, 'pids.json'));
   for (const pids of [...seen, ...(now ? [now] : [])]) {
-    for (const p of [...pids.processes, ...(pids.launcher ? [pids.launcher] : [])]) {
+    // The launcher first: it would restart what is killed before it.
+    for (const p of [...(pids.launcher ? [pids.launcher] : []), ...pids.processes]) {
       if (isSameProcess(p.pid, p.argv)) process.kill(p.pid, 'SIGKILL');
     }
   }
@@ -210,7 +211,10 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
       'node-3',
     ],
   );
-  t.equal(first.launcher, undefined, 'a detached cluster has no launcher');
+  const launcher = first.launcher;
+  t.ok(launcher && isSameProcess(launcher.pid, launcher.argv), 'the launcher stays behind in the background, supervising');
+  t.ok(launcher?.argv.includes('--background'), 'started as the background launcher');
+  t.match(up.stdout, /It runs in the background, supervised by launcher pid \d+/);
   const tls = adminProbeTls(dir);
   t.ok(tls, 'the cluster CA and the admin certificate are in DIR/pki');
   t.equal(await httpStatus(`https://127.0.0.1:${ports.apiserverPort}/readyz`, 2000, tls), 200, 'the apiserver is ready over https, verified by the cluster CA');
@@ -281,7 +285,7 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
   const status = await picokube(['status', '--dir', dir]);
   t.equal(status.code, 0, status.stdout);
   for (const p of first.processes) t.match(status.stdout, new RegExp(`${p.name}\\s+${p.pid}\\s+running\\s+ready`), `status lists ${p.name}`);
-  t.match(status.stdout, /detached/);
+  t.match(status.stdout, /supervised by launcher pid \d+ in the background/);
   t.match(status.stdout, /store: leader store-[123], term \d+/, 'status names the store leader');
   t.equal(
     status.stdout.match(/^\s+store-\d\s+\d\s+(yes|no)\s+\d+\s+\d+\s+\d+\s+\d+\s+yes$/gm)?.length,
@@ -303,13 +307,30 @@ t.test('up --detach starts a cluster kubectl can use; down stops every process; 
     'their pod counts add up to the three deployment pods and the two seed pods',
   );
 
+  // The background launcher restarts a process that dies, as a foreground one does.
+  const victim = first.processes.find((p) => p.name === 'node-3');
+  if (victim) process.kill(victim.pid, 'SIGKILL');
+  const replaced = await pollUntil(
+    'the launcher to restart node-3',
+    () => {
+      const now = readPidFile(join(dir, 'pids.json'));
+      const r = now?.processes.find((p) => p.name === 'node-3');
+      return now && r && r.pid !== victim?.pid && isSameProcess(r.pid, r.argv) ? now : undefined;
+    },
+    60_000,
+    100,
+  );
+  seen.push(replaced);
+  t.match(readFileSync(join(dir, 'logs', 'launcher.log'), 'utf8'), /node-3 exited \(SIGKILL\); restarting/, 'the launcher log shows the restart');
+
   const again = await picokube(['up', '--detach', '--dir', dir, ...ports.flags]);
   t.equal(again.code, 1, 'a second up while it runs is refused');
   t.match(again.stderr, /already running/);
 
   const down = await picokube(['down', '--dir', dir]);
   t.equal(down.code, 0, down.stdout + down.stderr);
-  t.same(stillRunning(first), [], 'every recorded process is gone');
+  t.same(stillRunning(first), [], 'every recorded process is gone, the launcher with them');
+  t.same(stillRunning(replaced), [], 'and the restarted node-3');
   t.notOk(existsSync(join(dir, 'pids.json')));
   t.equal(await httpStatus(`https://127.0.0.1:${ports.apiserverPort}/readyz`, 500), undefined, 'nothing answers on the apiserver port');
   t.equal((await picokube(['status', '--dir', dir])).code, 3, 'status: nothing runs');
@@ -356,7 +377,7 @@ t.test('a foreground up restarts a process that dies, and stops everything on SI
   if (!first) return;
   seen.push(first);
   t.equal(first.launcher?.pid, launcher.pid);
-  t.match((await picokube(['status', '--dir', dir])).stdout, `in the foreground, launcher pid ${launcher.pid}`);
+  t.match((await picokube(['status', '--dir', dir])).stdout, `supervised by launcher pid ${launcher.pid} in the foreground`);
 
   const victim = first.processes.find((p) => p.name === 'store-2');
   if (!victim) throw new Error('no store-2 recorded');
