@@ -2,7 +2,7 @@ import { isNotFound } from '../../kube/client/api-client.js';
 import { restClientOptionsFromFlags } from '../../kube/client/connection-flags.js';
 import { Resources } from '../../kube/client/resource.js';
 import { RestClient } from '../../kube/client/rest-client.js';
-import { type KubeObject, isPlainObject } from '../../kube/object.js';
+import { isPlainObject, type KubeObject } from '../../kube/object.js';
 
 /** The Leases kube-scheduler and kube-controller-manager elect their active copy through (kube-system). */
 export const LEADER_LEASES = { scheduler: 'kube-scheduler', controllerManager: 'kube-controller-manager' } as const;
@@ -18,7 +18,7 @@ export interface NodeRow {
 
 /** What `status` asks the apiserver: who holds each leader Lease, the nodes and their pods. */
 export interface ApiOverview {
-  /** holderIdentity of each Lease; undefined when the Lease does not exist or is released. */
+  /** holderIdentity of each Lease; undefined when the Lease does not exist, is released or has expired. */
   readonly schedulerHolder?: string | undefined;
   readonly controllerManagerHolder?: string | undefined;
   readonly nodes: readonly NodeRow[];
@@ -53,11 +53,19 @@ export async function readApiOverview(kubeconfigFile: string, timeoutMs = 3000):
   }
 }
 
-/** A Lease's spec.holderIdentity; undefined when empty (released). */
-export function leaseHolder(lease: KubeObject): string | undefined {
-  const spec = lease.spec;
-  const holder = isPlainObject(spec) ? spec.holderIdentity : undefined;
-  return typeof holder === 'string' && holder !== '' ? holder : undefined;
+/**
+ * A Lease's spec.holderIdentity; undefined when empty (released) or expired at `nowMs`: its
+ * renewTime plus leaseDurationSeconds has passed, so the holder is dead or cut off and a standby
+ * may take over (the machine's clock is the cluster's: everything runs on this host).
+ */
+export function leaseHolder(lease: KubeObject, nowMs = Date.now()): string | undefined {
+  const spec = isPlainObject(lease.spec) ? lease.spec : {};
+  const holder = spec.holderIdentity;
+  if (typeof holder !== 'string' || holder === '') return undefined;
+  const renewed = typeof spec.renewTime === 'string' ? Date.parse(spec.renewTime) : Number.NaN;
+  const duration = spec.leaseDurationSeconds;
+  if (Number.isFinite(renewed) && typeof duration === 'number' && renewed + duration * 1000 < nowMs) return undefined;
+  return holder;
 }
 
 /**

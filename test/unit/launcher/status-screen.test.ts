@@ -1,8 +1,8 @@
 import t from 'tap';
 import type { StoreStatus } from '../../../raft/client/store-client.js';
-import { holderPid, nodeRows } from '../../../scripts/launcher/api-overview.js';
-import { type ProcessRow, type StatusFacts, renderStatus, roleOf } from '../../../scripts/launcher/status-screen.js';
-import { type ReplicaStatusRow, agreedLeader } from '../../../scripts/launcher/store-status.js';
+import { holderPid, leaseHolder, nodeRows } from '../../../scripts/launcher/api-overview.js';
+import { type ProcessRow, renderStatus, roleOf, type StatusFacts } from '../../../scripts/launcher/status-screen.js';
+import { agreedLeader, type ReplicaStatusRow } from '../../../scripts/launcher/store-status.js';
 
 function replica(id: number, leader: number, term = 3, extra: Partial<StoreStatus> = {}): ReplicaStatusRow {
   const status: StoreStatus = {
@@ -38,6 +38,17 @@ t.test('the Lease holder is found by the PID in its identity', async (t) => {
   t.equal(holderPid('host_17_x'), 17);
   t.equal(holderPid('no-pid-here'), undefined);
   t.equal(holderPid(undefined), undefined);
+});
+
+t.test('a Lease names its holder until it is released or expires', async (t) => {
+  const lease = (spec: Record<string, unknown>) => ({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: 'kube-scheduler' }, spec });
+  const renewTime = '2026-11-27T10:00:00.000000Z';
+  const renewed = Date.parse(renewTime);
+  const held = lease({ holderIdentity: 'host_42_ab', leaseDurationSeconds: 15, renewTime });
+  t.equal(leaseHolder(held, renewed + 14_000), 'host_42_ab', 'within the lease duration');
+  t.equal(leaseHolder(held, renewed + 16_000), undefined, 'past renewTime + leaseDurationSeconds: nobody is active');
+  t.equal(leaseHolder(lease({ holderIdentity: '', leaseDurationSeconds: 15, renewTime }), renewed), undefined, 'released');
+  t.equal(leaseHolder(lease({ holderIdentity: 'host_42_ab' }), renewed + 1e9), 'host_42_ab', 'no times to judge by: as written');
 });
 
 t.test('nodes show their Ready condition and their unfinished pods', async (t) => {
