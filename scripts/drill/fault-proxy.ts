@@ -1,11 +1,13 @@
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
+import { ApiserverFront, type FrontFlag, parseFrontFlag } from './apiserver-front.js';
 import { type Link, linkKey, PartitionState, parseLinkFlag } from './link-table.js';
 
-const HELP = `picokube fault-proxy: TCP forwarding in front of the store replicas' links, with faults on demand
+const HELP = `picokube fault-proxy: TCP forwarding in front of the store replicas' links, with faults on demand,
+and the apiservers' front
 
-usage: picokube fault-proxy --admin-port PORT --link SPEC [--link SPEC ...]
+usage: picokube fault-proxy --admin-port PORT --link SPEC [--link SPEC ...] [--front SPEC]
 
   --link FROM>TO=LISTEN=HOST:PORT   a peer link: replica FROM's connections to replica TO's peer port
   --link client>TO=LISTEN=HOST:PORT clients' connections to replica TO's client port
@@ -14,6 +16,9 @@ usage: picokube fault-proxy --admin-port PORT --link SPEC [--link SPEC ...]
                                       GET /healthz                  200 once every link listens
                                       POST /partition?replica=N     cut every link to and from N, peer and client
                                       POST /heal                    undo every partition
+  --front LISTEN=HOST:PORT,HOST:PORT…
+                                    one address for several apiservers: each connection goes,
+                                    untouched (TLS end to end), to the next one that answers
   --host HOST                       address to listen on (default 127.0.0.1)
 `;
 
@@ -36,11 +41,14 @@ export class FaultProxy {
   private readonly links: LinkRuntime[] = [];
   private readonly state: PartitionState;
   private admin: HttpServer | undefined;
+  private readonly front: ApiserverFront | undefined;
 
   constructor(
     links: readonly Link[],
     private readonly host = '127.0.0.1',
+    front?: FrontFlag,
   ) {
+    this.front = front ? new ApiserverFront(front, host) : undefined;
     const keys = new Set<string>();
     for (const link of links) {
       if (keys.has(linkKey(link))) throw new Error(`link ${linkKey(link)} given twice`);
@@ -59,7 +67,7 @@ export class FaultProxy {
   /** Listens on every link's port and the admin port; rejects (having closed what it opened) if one is taken. */
   async start(adminPort: number): Promise<void> {
     try {
-      await Promise.all(this.links.map((rt) => listen(rt.server, rt.link.listenPort, this.host)));
+      await Promise.all([...this.links.map((rt) => listen(rt.server, rt.link.listenPort, this.host)), this.front?.start()]);
       this.admin = createHttpServer((req, res) => this.serveAdmin(req, res));
       await listen(this.admin, adminPort, this.host);
     } catch (e) {
@@ -77,9 +85,10 @@ export class FaultProxy {
     this.state.heal();
   }
 
-  describe(): { partitioned: number[]; links: object[] } {
+  describe(): { partitioned: number[]; links: object[]; front?: object } {
     return {
       partitioned: this.state.partitioned(),
+      ...(this.front ? { front: this.front.describe() } : {}),
       links: this.links.map(({ link, open, accepted, refused }) => ({
         key: linkKey(link),
         kind: link.kind,
@@ -97,7 +106,7 @@ export class FaultProxy {
 
   async close(): Promise<void> {
     for (const rt of this.links) this.cutOpen(rt);
-    await Promise.all([...this.links.map((rt) => closeServer(rt.server)), this.admin ? closeServer(this.admin) : undefined]);
+    await Promise.all([...this.links.map((rt) => closeServer(rt.server)), this.admin ? closeServer(this.admin) : undefined, this.front?.close()]);
   }
 
   private accept(rt: LinkRuntime, inbound: Socket): void {
@@ -182,12 +191,13 @@ function closeServer(server: Server | HttpServer): Promise<void> {
 }
 
 export async function main(argv: string[]): Promise<void> {
-  let values: { link?: string[]; 'admin-port'?: string; host?: string; help?: boolean };
+  let values: { link?: string[]; front?: string; 'admin-port'?: string; host?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       args: argv,
       options: {
         link: { type: 'string', multiple: true },
+        front: { type: 'string' },
         'admin-port': { type: 'string' },
         host: { type: 'string', default: '127.0.0.1' },
         help: { type: 'boolean' },
@@ -214,7 +224,13 @@ export async function main(argv: string[]): Promise<void> {
     fail((e as Error).message);
   }
   if (links.length === 0) fail('at least one --link is required');
-  const proxy = new FaultProxy(links, values.host);
+  let front: FrontFlag | undefined;
+  try {
+    front = values.front === undefined ? undefined : parseFrontFlag(values.front);
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  const proxy = new FaultProxy(links, values.host, front);
   try {
     await proxy.start(adminPort);
   } catch (e) {

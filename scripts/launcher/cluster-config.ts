@@ -5,14 +5,14 @@ import { type FaultProxyPorts, proxyPortsFit } from '../drill/link-table.js';
 import {
   DEFAULT_APISERVER_PORT,
   DEFAULT_NODES,
+  defaultStorePorts,
   MAX_CONTROL_PLANE_COPIES,
   NODE_RUNTIMES,
   type NodeRuntime,
-  STORE_REPLICAS,
   STORE_REPLICA_COUNTS,
-  UsageError,
+  STORE_REPLICAS,
   type UpOptions,
-  defaultStorePorts,
+  UsageError,
 } from './options.js';
 
 /**
@@ -176,14 +176,28 @@ function checkPortsDistinct(config: ClusterConfig): void {
     claim(p, `store-${i + 1} client port`);
     claim(peerPort(p), `store-${i + 1} peer port`);
   });
+  if (config.apiservers > 1) claim(config.apiserverPort, `the apiserver port (the front of ${config.apiservers} apiservers)`);
+  const own = apiserverPortsOf(config);
   apiserverNames(config).forEach((name, i) => {
-    claim(config.apiserverPort + i, i === 0 ? 'the apiserver port' : `the ${name} port (apiserver port + ${i})`);
+    const port = own[i] as number;
+    claim(port, port === config.apiserverPort ? 'the apiserver port' : `the ${name} port (apiserver port + ${port - config.apiserverPort})`);
   });
   if (config.faultProxy) {
     claim(config.faultProxy.adminPort, 'the fault proxy admin port');
     for (const [link, p] of Object.entries(config.faultProxy.peers)) claim(p, `the fault proxy's peer link ${link}`);
     for (const [i, p] of config.faultProxy.clients.entries()) claim(p, `the fault proxy's client link to store slot ${i + 1}`);
   }
+}
+
+/**
+ * Each apiserver's own port. One apiserver listens on the apiserver port itself; several listen
+ * on the ports above it, behind the front on the apiserver port (hosted by the fault proxy),
+ * which passes each connection to one that answers: kubectl and every component are given the
+ * front's address, so one apiserver dying does not take the API away.
+ */
+export function apiserverPortsOf(config: Pick<ClusterConfig, 'apiserverPort' | 'apiservers'>): number[] {
+  const first = config.apiservers > 1 ? config.apiserverPort + 1 : config.apiserverPort;
+  return Array.from({ length: config.apiservers }, (_, i) => first + i);
 }
 
 /** The apiservers' names, `apiserver`, `apiserver-2` …: the drills find them by these. */

@@ -1,9 +1,10 @@
+import { formatFrontFlag } from '../drill/apiserver-front.js';
 import { clusterLinks, type FaultProxyPorts, formatLinkFlag, linkKey, proxiedPeerList } from '../drill/link-table.js';
-import { HOST, type ClusterConfig, apiserverNames, copyNames, peerPort, storeIdsOf } from './cluster-config.js';
-import type { ClusterLayout } from './layout.js';
-import { serviceAccountKeyFiles } from './service-account-key.js';
+import { apiserverNames, apiserverPortsOf, type ClusterConfig, copyNames, HOST, peerPort, storeIdsOf } from './cluster-config.js';
 import { componentKubeconfigFile } from './kubeconfig.js';
+import type { ClusterLayout } from './layout.js';
 import { clusterPkiFiles } from './pki.js';
+import { serviceAccountKeyFiles } from './service-account-key.js';
 
 /** A port a component listens on, checked free before anything starts. */
 export interface PortUse {
@@ -83,18 +84,28 @@ export function storeClientList(config: ClusterConfig): string {
     .join(',');
 }
 
-/** The fault proxy in front of every replica's peer and client links. */
+/** The fault proxy in front of every replica's peer and client links, and of the apiservers when there are several. */
 function faultProxyComponent(config: ClusterConfig, proxy: FaultProxyPorts): ComponentSpec {
   const links = clusterLinks(proxy, HOST, config.storePorts, peerPort);
+  const front = config.apiservers > 1 ? { listenPort: config.apiserverPort, backends: apiserverPortsOf(config).map((p) => `${HOST}:${p}`) } : undefined;
   return {
     name: 'fault-proxy',
     phase: 0,
-    args: ['fault-proxy', '--admin-port', String(proxy.adminPort), '--host', HOST, ...links.flatMap((l) => ['--link', formatLinkFlag(l)])],
+    args: [
+      'fault-proxy',
+      '--admin-port',
+      String(proxy.adminPort),
+      '--host',
+      HOST,
+      ...links.flatMap((l) => ['--link', formatLinkFlag(l)]),
+      ...(front ? ['--front', formatFrontFlag(front)] : []),
+    ],
     readyUrl: `http://${HOST}:${proxy.adminPort}/healthz`,
     endpoint: `http://${HOST}:${proxy.adminPort}`,
     ports: [
       { port: proxy.adminPort, purpose: 'fault proxy admin port' },
       ...links.map((l) => ({ port: l.listenPort, purpose: `fault proxy link ${linkKey(l)}` })),
+      ...(front ? [{ port: front.listenPort, purpose: `apiserver port (the front of ${config.apiservers} apiservers)` }] : []),
     ],
   };
 }
@@ -210,9 +221,11 @@ export function clusterComponents(plan: ClusterPlan): ComponentSpec[] {
       ],
     };
   });
-  // Apiservers on the apiserver port, +1, …: all alike over the one store; the kubeconfig names the first.
+  // All alike over the one store; several sit behind the front on the apiserver port (apiserverPortsOf).
+  if (config.apiservers > 1 && !config.faultProxy) throw new Error('more than one apiserver needs the fault proxy: it hosts their front');
+  const apiserverPorts = apiserverPortsOf(config);
   const apiservers: ComponentSpec[] = apiserverNames(config).map((name, i) => {
-    const port = config.apiserverPort + i;
+    const port = apiserverPorts[i] as number;
     return {
       name,
       phase: 2,
@@ -224,7 +237,7 @@ export function clusterComponents(plan: ClusterPlan): ComponentSpec[] {
       ],
       readyUrl: `https://${HOST}:${port}/readyz`,
       endpoint: `https://${HOST}:${port}`,
-      ports: [{ port, purpose: i === 0 ? 'apiserver port' : `${name} port` }],
+      ports: [{ port, purpose: port === config.apiserverPort ? 'apiserver port' : `${name}'s own port` }],
     };
   });
   // Each component its own kubeconfig, with its own client certificate (its identity for RBAC);

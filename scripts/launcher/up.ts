@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { announceUp, backgroundConsole, startInBackground } from './background-launcher.js';
-import { ensureStoreSecret, HOST, peerPort, readClusterConfig, resolveClusterConfig, writeClusterConfig } from './cluster-config.js';
+import { apiserverPortsOf, ensureStoreSecret, HOST, peerPort, readClusterConfig, resolveClusterConfig, writeClusterConfig } from './cluster-config.js';
 import { ClusterProcesses } from './cluster-processes.js';
 import { clusterComponents, componentPortCount, nodeNames, splitComponentPorts } from './components.js';
 import { writeClusterKubeconfigs } from './kubeconfig.js';
@@ -43,8 +43,8 @@ brings back the same cluster.
                          process, the image is ignored; kubectl logs shows its output)
   --apiserver-port PORT  the apiserver's port (default 6443; remembered for the next up)
   --replicas 3|5         store replicas (default 3; fixed once the cluster exists)
-  --apiservers N         apiservers on the apiserver port, +1, … (default 1); the kubeconfig
-                         names the first
+  --apiservers N         apiservers (default 1); several listen on the apiserver port + 1, +2, …
+                         behind one front on the apiserver port, which the kubeconfig names
   --schedulers N         schedulers; one holds the Lease, the others stand by (default 1)
   --controller-managers N
                          controller-managers, as the schedulers (default 1)
@@ -104,8 +104,7 @@ async function up(options: UpOptions, io: Console): Promise<number> {
   const recorded = readClusterConfig(layout.configFile);
   const existing = recorded !== undefined || existsSync(layout.dataDir('store-1'));
   const resolved = resolveClusterConfig(recorded, options);
-  const apiserverPorts = Array.from({ length: resolved.apiservers }, (_, i) => resolved.apiserverPort + i);
-  const fixed = new Set([...apiserverPorts, ...resolved.storePorts, ...resolved.storePorts.map(peerPort)]);
+  const fixed = new Set([resolved.apiserverPort, ...apiserverPortsOf(resolved), ...resolved.storePorts, ...resolved.storePorts.map(peerPort)]);
   const config = await withFaultProxyPorts(resolved, fixed);
   const componentPorts = splitComponentPorts(config, await freePortsOn(HOST, componentPortCount(config), fixed));
   const components = clusterComponents({ config, layout, logLevel: options.logLevel, componentPorts });

@@ -26,10 +26,10 @@ t.test('a recorded cluster keeps its replica count; the copies are remembered an
   t.equal(resolveClusterConfig(recorded, { schedulers: 3 }, token).schedulers, 3);
 });
 
-t.test('the extra apiservers take the ports above the apiserver port, and a clash with them is refused', async (t) => {
+t.test('several apiservers take the ports above the apiserver port (their front keeps it), and a clash with them is refused', async (t) => {
   t.throws(
     () => resolveClusterConfig(undefined, { apiservers: 3, apiserverPort: 2377 }, token),
-    /port 2379 is asked for twice: store-1 client port and the apiserver-3 port/,
+    /port 2379 is asked for twice: store-1 client port and the apiserver-2 port/,
   );
   t.doesNotThrow(() => resolveClusterConfig(undefined, { apiservers: 3, apiserverPort: 6443 }, token));
 });

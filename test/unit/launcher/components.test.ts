@@ -1,4 +1,5 @@
 import t from 'tap';
+import { assignProxyPorts, proxyPortCount } from '../../../scripts/drill/link-table.js';
 import { resolveClusterConfig } from '../../../scripts/launcher/cluster-config.js';
 import { clusterComponents, componentPortCount, splitComponentPorts } from '../../../scripts/launcher/components.js';
 import { clusterLayout } from '../../../scripts/launcher/layout.js';
@@ -6,7 +7,16 @@ import { clusterLayout } from '../../../scripts/launcher/layout.js';
 const layout = clusterLayout('/tmp/picokube-components');
 
 function table(options: Parameters<typeof resolveClusterConfig>[1]) {
-  const config = resolveClusterConfig(undefined, options, () => 'tok');
+  const resolved = resolveClusterConfig(undefined, options, () => 'tok');
+  // As `up` does: the fault proxy's ports, chosen once (here from 50000 up).
+  const replicas = resolved.storePorts.length;
+  const config = {
+    ...resolved,
+    faultProxy: assignProxyPorts(
+      replicas,
+      Array.from({ length: proxyPortCount(replicas) }, (_, i) => 50000 + i),
+    ),
+  };
   const ports = Array.from({ length: componentPortCount(config) }, (_, i) => 40000 + i);
   return { config, components: clusterComponents({ config, layout, logLevel: 'info', componentPorts: splitComponentPorts(config, ports) }) };
 }
@@ -21,6 +31,7 @@ t.test('5 replicas, 2 apiservers and standbys get the names the drills look for,
   t.same(
     components.map((c) => `${c.phase} ${c.name}`),
     [
+      '0 fault-proxy',
       '1 store-1',
       '1 store-2',
       '1 store-3',
@@ -46,20 +57,32 @@ t.test('every replica knows all five peers, and the apiservers reach all five', 
     t.equal(flag(components.find((c) => c.name === name)?.args ?? [], '--store')?.split(',').length, 5, `${name} --store`);
 });
 
-t.test('the apiservers listen on the apiserver port and the ones above it', async (t) => {
+t.test('one apiserver listens on the apiserver port itself, with no front', async (t) => {
+  const { components } = table({ apiserverPort: 7000 });
+  t.equal(flag(components.find((c) => c.name === 'apiserver')?.args ?? [], '--port'), '7000');
+  t.equal(flag(components.find((c) => c.name === 'fault-proxy')?.args ?? [], '--front'), undefined);
+});
+
+t.test('several apiservers listen above the apiserver port, behind the front the fault proxy keeps on it', async (t) => {
   const { components } = table({ apiservers: 3, apiserverPort: 7000 });
   const apis = components.filter((c) => c.name.startsWith('apiserver'));
   t.same(
     apis.map((c) => [c.name, flag(c.args, '--port'), c.readyUrl]),
     [
-      ['apiserver', '7000', 'https://127.0.0.1:7000/readyz'],
-      ['apiserver-2', '7001', 'https://127.0.0.1:7001/readyz'],
-      ['apiserver-3', '7002', 'https://127.0.0.1:7002/readyz'],
+      ['apiserver', '7001', 'https://127.0.0.1:7001/readyz'],
+      ['apiserver-2', '7002', 'https://127.0.0.1:7002/readyz'],
+      ['apiserver-3', '7003', 'https://127.0.0.1:7003/readyz'],
     ],
   );
   t.same(
     apis.flatMap((c) => c.ports.map((p) => p.purpose)),
-    ['apiserver port', 'apiserver-2 port', 'apiserver-3 port'],
+    ["apiserver's own port", "apiserver-2's own port", "apiserver-3's own port"],
+  );
+  const proxy = components.find((c) => c.name === 'fault-proxy');
+  t.equal(flag(proxy?.args ?? [], '--front'), '7000=127.0.0.1:7001,127.0.0.1:7002,127.0.0.1:7003');
+  t.ok(
+    proxy?.ports.some((p) => p.port === 7000 && /front of 3 apiservers/.test(p.purpose)),
+    'the proxy claims the apiserver port for the front',
   );
 });
 
