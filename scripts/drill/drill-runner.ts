@@ -40,6 +40,8 @@ export interface DrillContext {
   readonly faultAt: number | undefined;
   /** When the store workload's writes succeeded so far (performance.now() ms). */
   storeWriteTimes(): readonly number[];
+  /** When the apiserver workload's writes succeeded so far (performance.now() ms). */
+  apiWriteTimes(): readonly number[];
 }
 
 /** One drill: its fault and its heal. The runner runs the workload around it and checks the verdicts after. */
@@ -108,6 +110,7 @@ export async function runDrill(cluster: DrillCluster, plan: DrillPlan, def: Dril
         return faultAt;
       },
       storeWriteTimes: () => storeWork?.record.writeSuccessTimes ?? [],
+      apiWriteTimes: () => apiWork?.record.writeSuccessTimes ?? [],
     };
     await def.inject(ctx);
     healedAt ??= performance.now();

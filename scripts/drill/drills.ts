@@ -193,6 +193,39 @@ function killComponent(pattern: RegExp, what: string): DrillDefinition {
   };
 }
 
+/**
+ * kill-apiserver: with several apiservers behind the front, the clients (the workload, kubectl,
+ * the components, all given the front's address) must go on writing while one is down.
+ */
+const killApiserver: DrillDefinition = {
+  summary: 'kill -9 an apiserver, restart it later',
+  async inject(ctx) {
+    const names = ctx.cluster.names(/^apiserver(-\d+)?$/);
+    const victim = pick(names, ctx.plan.victimPick);
+    ctx.faultStarted();
+    const pid = await ctx.cluster.kill(victim);
+    // Once it is gone, every write acknowledged went through another apiserver.
+    const goneAt = performance.now();
+    ctx.note(`kill -9 ${victim} (pid ${pid}${names.length > 1 ? `, one of ${names.length} behind the front` : ''})`);
+    await sleep(ctx.plan.faultMs);
+    const backFrom = performance.now();
+    if (names.length > 1) {
+      const during = ctx.apiWriteTimes().filter((t) => t > goneAt && t < backFrom).length;
+      ctx.verdict(
+        observed(
+          'apiserver writes went on through the front while one apiserver was down',
+          during > 0,
+          `${during} writes acknowledged while ${victim} was down`,
+        ),
+      );
+    }
+    ctx.note(`bringing back ${victim}`);
+    await ctx.cluster.bringBack([victim]);
+    ctx.healed();
+    ctx.note(`${victim} ready again`);
+  },
+};
+
 export const DRILLS: Readonly<Record<DrillName, DrillDefinition>> = {
   'kill-store-leader': killStoreLeader,
   'kill-store-follower': killStoreFollower,
@@ -203,7 +236,7 @@ export const DRILLS: Readonly<Record<DrillName, DrillDefinition>> = {
   'torn-wal': tornWal,
   'replace-store-member': replaceStoreMember,
   'backup-restore': backupRestore,
-  'kill-apiserver': killComponent(/^apiserver(-\d+)?$/, 'the apiserver'),
+  'kill-apiserver': killApiserver,
   'kill-scheduler': killComponent(/^scheduler(-\d+)?$/, 'the scheduler'),
   'kill-controller-manager': killComponent(/^controller-manager(-\d+)?$/, 'the controller-manager'),
   'kill-node': killComponent(/^node-\d+$/, 'a node agent'),

@@ -45,7 +45,7 @@ function live(pids: PidFile): string[] {
 }
 
 /** The drills CI runs, each with a short workload around its fault; the partition after the replacement cuts the new member's links too. */
-const CI_DRILLS = ['kill-store-leader', 'pause-store-leader', 'replace-store-member', 'partition-store-leader', 'torn-wal', 'backup-restore'];
+const CI_DRILLS = ['kill-store-leader', 'pause-store-leader', 'replace-store-member', 'partition-store-leader', 'torn-wal', 'backup-restore', 'kill-apiserver'];
 
 t.test('fault drills against a detached (background-supervised) cluster pass every verdict, and down leaves no process behind', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'picokube-drills-'));
@@ -76,6 +76,9 @@ t.test('fault drills against a detached (background-supervised) cluster pass eve
     storePorts.join(','),
     '--log-level',
     'warn',
+    // Two apiservers behind the front: every workload goes through it, and kill-apiserver must not stop the clients.
+    '--apiservers',
+    '2',
   ]);
   remember();
   t.equal(up.code, 0, `up:\n${up.stdout}${up.stderr}`);
@@ -107,6 +110,11 @@ t.test('fault drills against a detached (background-supervised) cluster pass eve
     t.ok(report.verdicts.length >= 8, `${name} checked ${report.verdicts.length} verdicts`);
     t.same(failed, [], `${name}: every verdict passes`);
     t.ok(report.store.ok > 0 && report.api.ok > 0, `${name}: the workloads ran (${report.store.ok} store, ${report.api.ok} apiserver operations)`);
+    if (name === 'kill-apiserver')
+      t.ok(
+        report.verdicts.some((v) => v.name.startsWith('apiserver writes went on through the front')),
+        'with two apiservers, kill-apiserver checks that writes went on through the other',
+      );
   }
 
   const down = await picokube(['down', '--dir', dir]);
