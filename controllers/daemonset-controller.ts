@@ -7,11 +7,12 @@ import { objectKey, Resources, splitKey } from '../kube/client/resource.js';
 import type { Clock } from '../kube/clock.js';
 import { type LabelSelector, labelSelectorFromObject } from '../kube/labels/label-selector.js';
 import { isPlainObject, type KubeObject } from '../kube/object.js';
+import { type Toleration, taintsOf } from '../kube/taints.js';
 import type { WorkQueue } from '../kube/workqueue/types.js';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.js';
 import { claimObjects, controllerRefOf, newControllerRef, recheckOwner } from './controller-ref.js';
 import { CONTROLLER_REVISION_HASH_LABEL, type ControllerRevision, syncUpdateRevision, truncateHistory } from './controller-revision.js';
-import { nodeShouldRunDaemonPod, nodeTaints, type Toleration, targetNodeName, withDaemonTolerations, withNodeNameAffinity } from './daemonset-node-fit.js';
+import { nodeShouldRunDaemonPod, targetNodeName, withDaemonTolerations, withNodeNameAffinity } from './daemonset-node-fit.js';
 import { countDaemonSet, type DaemonSetCounts, decideNode, type NodePods, planRollingUpdate } from './daemonset-plan.js';
 import { ControllerExpectations } from './expectations.js';
 import { scaledValueFromIntOrPercent } from './int-or-percent.js';
@@ -58,7 +59,7 @@ function placementChanged(a: KubeObject, b: KubeObject): boolean {
   const spec = (n: KubeObject): unknown => (isPlainObject(n.spec) ? n.spec.unschedulable : undefined);
   return (
     JSON.stringify(a.metadata.labels ?? {}) !== JSON.stringify(b.metadata.labels ?? {}) ||
-    JSON.stringify(nodeTaints(a)) !== JSON.stringify(nodeTaints(b)) ||
+    JSON.stringify(taintsOf(a)) !== JSON.stringify(taintsOf(b)) ||
     spec(a) !== spec(b)
   );
 }

@@ -1,4 +1,5 @@
 import { isPlainObject, type KubeObject } from '../kube/object.js';
+import { type Taint, type Toleration, taintsOf, toleratesTaint } from '../kube/taints.js';
 
 /**
  * Which nodes a DaemonSet's pod belongs on (kube's `NodeShouldRunDaemonPod` and the helpers of
@@ -6,20 +7,6 @@ import { isPlainObject, type KubeObject } from '../kube/object.js';
  * must fit the node, and the node's NoSchedule/NoExecute taints must be tolerated by the
  * template's tolerations plus the ones every daemon pod gets. Pure.
  */
-
-export interface Taint {
-  readonly key: string;
-  readonly value?: string;
-  readonly effect: string;
-}
-
-export interface Toleration {
-  readonly key?: string;
-  readonly operator?: string;
-  readonly value?: string;
-  readonly effect?: string;
-  readonly tolerationSeconds?: number;
-}
 
 interface NodeSelectorRequirement {
   readonly key: string;
@@ -62,25 +49,9 @@ export function withDaemonTolerations(tolerations: readonly Toleration[], hostNe
   return out;
 }
 
-/** v1.Toleration.ToleratesTaint. */
-export function tolerates(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  const op = t.operator ?? 'Equal';
-  if (op === 'Exists') return true;
-  if (op === 'Equal' || op === '') return (t.value ?? '') === (taint.value ?? '');
-  return false;
-}
-
 /** The first taint passing `filter` that no toleration tolerates. */
 export function findUntoleratedTaint(taints: readonly Taint[], tolerations: readonly Toleration[], filter: (t: Taint) => boolean): Taint | undefined {
-  return taints.find((taint) => filter(taint) && !tolerations.some((t) => tolerates(t, taint)));
-}
-
-export function nodeTaints(node: KubeObject): Taint[] {
-  const taints = isPlainObject(node.spec) ? node.spec.taints : undefined;
-  if (!Array.isArray(taints)) return [];
-  return taints.filter((t): t is Taint => isPlainObject(t) && typeof t.key === 'string' && typeof t.effect === 'string');
+  return taints.find((taint) => filter(taint) && !tolerations.some((t) => toleratesTaint(t, taint)));
 }
 
 function requirementMatches(r: NodeSelectorRequirement, value: string | undefined): boolean {
@@ -149,7 +120,7 @@ export function nodeShouldRunDaemonPod(node: KubeObject, template: unknown): Nod
   if (!fitsNodeAffinity(spec, node)) return no;
   const own = Array.isArray(spec.tolerations) ? (spec.tolerations.filter(isPlainObject) as Toleration[]) : [];
   const tolerations = withDaemonTolerations(own, spec.hostNetwork === true);
-  const taints = nodeTaints(node);
+  const taints = taintsOf(node);
   const blocking = findUntoleratedTaint(taints, tolerations, (t) => t.effect === 'NoSchedule' || t.effect === 'NoExecute');
   if (!blocking) return { shouldRun: true, shouldContinueRunning: true };
   const evicting = findUntoleratedTaint(taints, tolerations, (t) => t.effect === 'NoExecute');

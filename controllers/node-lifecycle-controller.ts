@@ -5,20 +5,12 @@ import type { EventRecorder } from '../kube/client/event-recorder.js';
 import { objectKey, Resources } from '../kube/client/resource.js';
 import type { Clock } from '../kube/clock.js';
 import { isPlainObject, type KubeObject } from '../kube/object.js';
+import { type Taint, taintsOf } from '../kube/taints.js';
 import type { WorkQueue } from '../kube/workqueue/types.js';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.js';
 import { EvictionLimiter } from './eviction-limiter.js';
 import { markConditionsUnknown, NodeHealthTracker, readyStatus, taintRate, type ZoneState, zoneState } from './node-health.js';
-import {
-  NOT_READY_NO_EXECUTE,
-  NOT_READY_NO_SCHEDULE,
-  reconcileTaints,
-  sameTaint,
-  type Taint,
-  taintsOf,
-  UNREACHABLE_NO_EXECUTE,
-  UNREACHABLE_NO_SCHEDULE,
-} from './node-taints.js';
+import { NOT_READY_NO_EXECUTE, NOT_READY_NO_SCHEDULE, reconcileTaints, sameTaint, UNREACHABLE_NO_EXECUTE, UNREACHABLE_NO_SCHEDULE } from './node-taints.js';
 
 /**
  * The node lifecycle controller (kube's pkg/controller/nodelifecycle, one zone): a node whose

@@ -1,27 +1,9 @@
-import { isPlainObject, type KubeObject } from '../kube/object.js';
+import { type Taint, type Toleration, toleratesTaint } from '../kube/taints.js';
 
 /**
- * Node taints and pod tolerations as the node lifecycle and taint eviction controllers read them
- * (k8s.io/api core/v1 Taint, Toleration and their ToleratesTaint; kube's taint constants). Pure.
+ * The taints the node lifecycle controller owns and the taint eviction controller's timing (kube's
+ * taint constants and taint manager). Taints and tolerations themselves are kube/taints.ts. Pure.
  */
-
-export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
-
-export interface Taint {
-  readonly key: string;
-  readonly value?: string;
-  readonly effect: TaintEffect;
-  /** RFC 3339; set on NoExecute taints, the start of every toleration's countdown. */
-  readonly timeAdded?: string;
-}
-
-export interface Toleration {
-  readonly key?: string;
-  readonly operator?: string;
-  readonly value?: string;
-  readonly effect?: string;
-  readonly tolerationSeconds?: number;
-}
 
 /** The node's Ready condition is Unknown: the kubelet stopped reporting. */
 export const TAINT_UNREACHABLE = 'node.kubernetes.io/unreachable';
@@ -36,53 +18,7 @@ export const NOT_READY_NO_EXECUTE: Taint = { key: TAINT_NOT_READY, effect: 'NoEx
 /** The taints the node lifecycle controller owns; it adds and removes only these. */
 export const CONTROLLER_TAINTS: readonly Taint[] = [UNREACHABLE_NO_SCHEDULE, NOT_READY_NO_SCHEDULE, UNREACHABLE_NO_EXECUTE, NOT_READY_NO_EXECUTE];
 
-const EFFECTS: ReadonlySet<string> = new Set(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
-
-/** The node's well-formed taints (`spec.taints`); malformed entries are skipped. */
-export function taintsOf(node: KubeObject): Taint[] {
-  const spec = isPlainObject(node.spec) ? node.spec : {};
-  const raw = Array.isArray(spec.taints) ? spec.taints : [];
-  const out: Taint[] = [];
-  for (const t of raw) {
-    if (!isPlainObject(t) || typeof t.key !== 'string' || typeof t.effect !== 'string' || !EFFECTS.has(t.effect)) continue;
-    out.push({
-      key: t.key,
-      effect: t.effect as TaintEffect,
-      ...(typeof t.value === 'string' ? { value: t.value } : {}),
-      ...(typeof t.timeAdded === 'string' ? { timeAdded: t.timeAdded } : {}),
-    });
-  }
-  return out;
-}
-
-/** The pod's well-formed tolerations (`spec.tolerations`). */
-export function tolerationsOf(pod: KubeObject): Toleration[] {
-  const spec = isPlainObject(pod.spec) ? pod.spec : {};
-  const raw = Array.isArray(spec.tolerations) ? spec.tolerations : [];
-  return raw.filter(isPlainObject).map((t) => ({
-    ...(typeof t.key === 'string' ? { key: t.key } : {}),
-    ...(typeof t.operator === 'string' ? { operator: t.operator } : {}),
-    ...(typeof t.value === 'string' ? { value: t.value } : {}),
-    ...(typeof t.effect === 'string' ? { effect: t.effect } : {}),
-    ...(typeof t.tolerationSeconds === 'number' ? { tolerationSeconds: t.tolerationSeconds } : {}),
-  }));
-}
-
 export const sameTaint = (a: Taint, b: Taint): boolean => a.key === b.key && a.effect === b.effect;
-
-/**
- * v1 Toleration.ToleratesTaint: the effect matches (or the toleration names none), the key
- * matches (or the toleration names none, which only `Exists` allows), and the value is equal
- * for `Equal` (the default operator) or anything for `Exists`.
- */
-export function toleratesTaint(t: Toleration, taint: Taint): boolean {
-  if (t.effect && t.effect !== taint.effect) return false;
-  if (t.key && t.key !== taint.key) return false;
-  const op = t.operator ?? '';
-  if (op === 'Exists') return true;
-  if (op === 'Equal' || op === '') return (t.value ?? '') === (taint.value ?? '');
-  return false;
-}
 
 /**
  * When the taint eviction must delete the pod, in ms (kube's taint manager: getMatchingTolerations

@@ -5,9 +5,10 @@ import type { EventRecorder } from '../kube/client/event-recorder.js';
 import { objectKey, Resources, splitKey } from '../kube/client/resource.js';
 import type { Clock } from '../kube/clock.js';
 import { isPlainObject, type KubeObject } from '../kube/object.js';
+import { type Taint, taintsOf, tolerationsOf } from '../kube/taints.js';
 import type { WorkQueue } from '../kube/workqueue/types.js';
 import type { Controller, ControllerContext, ControllerFactory } from './controller.js';
-import { evictionDueMs, type Taint, taintsOf, tolerationsOf } from './node-taints.js';
+import { evictionDueMs } from './node-taints.js';
 
 /**
  * The taint eviction controller (kube's pkg/controller/tainteviction, once the node lifecycle

@@ -1,4 +1,5 @@
 import type { KubeObject } from '../../kube/object.js';
+import type { Taint, Toleration } from '../../kube/taints.js';
 
 /**
  * The parts of core/v1 Pod and Node the scheduler reads, as they arrive in JSON. Every field is
@@ -9,22 +10,8 @@ import type { KubeObject } from '../../kube/object.js';
 /** A `ResourceList`: resource name → quantity (`"100m"`, `"1Gi"`, or a JSON number). */
 export type ResourceList = Readonly<Record<string, unknown>>;
 
-export interface Toleration {
-  readonly key?: string;
-  /** `Equal` (the default) or `Exists`. */
-  readonly operator?: string;
-  readonly value?: string;
-  /** Empty means every effect. */
-  readonly effect?: string;
-  readonly tolerationSeconds?: number;
-}
-
-export interface Taint {
-  readonly key: string;
-  readonly value?: string;
-  /** `NoSchedule`, `PreferNoSchedule` or `NoExecute`. */
-  readonly effect: string;
-}
+/** The scheduler reads taints and tolerations as every other component does. */
+export type { Taint, Toleration };
 
 export interface NodeSelectorRequirement {
   readonly key: string;

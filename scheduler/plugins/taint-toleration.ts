@@ -1,30 +1,12 @@
+import { toleratesTaint } from '../../kube/taints.js';
 import type { CycleState, FilterPlugin, PreScorePlugin, ScorePlugin } from '../framework/interfaces.js';
 import type { NodeInfo } from '../framework/node-info.js';
-import type { NormalizedToleration, PodInfo } from '../framework/pod-info.js';
 import { defaultNormalizeScore } from '../framework/normalize.js';
-import { SUCCESS, type Status, unresolvable } from '../framework/status.js';
+import type { NormalizedToleration, PodInfo } from '../framework/pod-info.js';
+import { type Status, SUCCESS, unresolvable } from '../framework/status.js';
 import type { Taint } from '../framework/types.js';
 
 export const TAINT_TOLERATION = 'TaintToleration';
-
-/**
- * Whether one toleration tolerates one taint (v1 Toleration.ToleratesTaint): the effect matches
- * (or the toleration names none), the key matches (or the toleration names none, which only
- * `Exists` allows), and the value is equal for `Equal` or anything for `Exists`.
- */
-export function toleratesTaint(t: NormalizedToleration, taint: Taint): boolean {
-  if (t.effect !== '' && t.effect !== taint.effect) return false;
-  if (t.key !== '' && t.key !== taint.key) return false;
-  switch (t.operator) {
-    case 'Exists':
-      return true;
-    case 'Equal':
-    case '':
-      return t.value === (taint.value ?? '');
-    default:
-      return false;
-  }
-}
 
 export function toleratesAny(tolerations: readonly NormalizedToleration[], taint: Taint): boolean {
   for (const t of tolerations) if (toleratesTaint(t, taint)) return true;

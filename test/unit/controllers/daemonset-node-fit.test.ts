@@ -1,5 +1,5 @@
 import t from 'tap';
-import { nodeShouldRunDaemonPod, targetNodeName, tolerates, withNodeNameAffinity } from '../../../controllers/daemonset-node-fit.js';
+import { nodeShouldRunDaemonPod, targetNodeName, withNodeNameAffinity } from '../../../controllers/daemonset-node-fit.js';
 import type { KubeObject } from '../../../kube/object.js';
 
 function node(labels: Record<string, string>, taints: { key: string; value?: string; effect: string }[] = []): KubeObject {
@@ -7,15 +7,6 @@ function node(labels: Record<string, string>, taints: { key: string; value?: str
 }
 
 const template = (spec: Record<string, unknown>) => ({ metadata: { labels: { app: 'a' } }, spec: { containers: [], ...spec } });
-
-t.test('tolerations match taints as v1.Toleration.ToleratesTaint does', async (t) => {
-  const taint = { key: 'k', value: 'v', effect: 'NoSchedule' };
-  t.ok(tolerates({ key: 'k', operator: 'Equal', value: 'v', effect: 'NoSchedule' }, taint));
-  t.ok(tolerates({ key: 'k', operator: 'Exists' }, taint), 'no effect tolerates every effect');
-  t.ok(tolerates({ operator: 'Exists' }, taint), 'an empty key with Exists tolerates everything');
-  t.notOk(tolerates({ key: 'k', operator: 'Equal', value: 'w' }, taint));
-  t.notOk(tolerates({ key: 'k', operator: 'Exists', effect: 'NoExecute' }, taint));
-});
 
 t.test('NoSchedule keeps new daemons off but lets a running one stay; NoExecute does neither', async (t) => {
   t.same(nodeShouldRunDaemonPod(node({}, [{ key: 'x', effect: 'NoSchedule' }]), template({})), { shouldRun: false, shouldContinueRunning: true });

@@ -1,26 +1,8 @@
 import t from 'tap';
 import { CycleState } from '../../../../scheduler/framework/interfaces.js';
 import { MAX_NODE_SCORE, type Taint, type Toleration } from '../../../../scheduler/framework/types.js';
-import { TaintToleration, toleratesTaint } from '../../../../scheduler/plugins/taint-toleration.js';
+import { TaintToleration } from '../../../../scheduler/plugins/taint-toleration.js';
 import { nodeInfo, podInfo } from '../fixtures.js';
-
-const norm = (t: Toleration) => ({ key: t.key ?? '', operator: t.operator ?? 'Equal', value: t.value ?? '', effect: t.effect ?? '' });
-
-t.test('a toleration matches a taint by key, operator, value and effect', async (t) => {
-  const taint: Taint = { key: 'dedicated', value: 'infra', effect: 'NoSchedule' };
-  const cases: [Toleration, boolean][] = [
-    [{ key: 'dedicated', operator: 'Equal', value: 'infra', effect: 'NoSchedule' }, true],
-    [{ key: 'dedicated', value: 'infra' }, true],
-    [{ key: 'dedicated', operator: 'Exists' }, true],
-    [{ operator: 'Exists' }, true],
-    [{ key: 'dedicated', operator: 'Equal', value: 'other' }, false],
-    [{ key: 'other', operator: 'Exists' }, false],
-    [{ key: 'dedicated', operator: 'Exists', effect: 'NoExecute' }, false],
-    [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }, true],
-    [{ key: 'dedicated', operator: 'Bogus', value: 'infra' }, false],
-  ];
-  for (const [tol, want] of cases) t.equal(toleratesTaint(norm(tol), taint), want, JSON.stringify(tol));
-});
 
 t.test('TaintToleration filters NoSchedule and NoExecute taints, naming the first untolerated one', async (t) => {
   const pl = new TaintToleration();
