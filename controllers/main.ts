@@ -1,24 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { InformerFactory } from '../kube/cache/informer-factory.js';
 import { ApiEventRecorder } from '../kube/client/api-event-recorder.js';
 import { CONNECTION_FLAGS_HELP, ConnectionConfigError, connectionFlagOptions, restClientOptionsFromFlags } from '../kube/client/connection-flags.js';
 import { RestClient } from '../kube/client/rest-client.js';
+import { FlagError, kubeBoolean, numberFlag, parseComponentFlags } from '../kube/component/component-flags.js';
 import { ComponentServer } from '../kube/component/component-server.js';
 import { installShutdownHandlers } from '../kube/component/process-lifecycle.js';
 import { LeaderElector } from '../kube/leader-election/leader-elector.js';
 import { PromWorkQueueMetrics } from '../kube/workqueue/queue-metrics.js';
 import { RateLimitingQueue } from '../kube/workqueue/work-queue.js';
-import { ControllerManager } from './manager.js';
-import { nodeLifecycleControllerFactory, type NodeLifecycleOptions } from './node-lifecycle-controller.js';
-import { NODE_LIFECYCLE_FLAGS_HELP, nodeLifecycleFlagOptions, nodeLifecycleOptionsFromFlags } from './node-lifecycle-flags.js';
+import { LOAD_BALANCER_IP_POOL_DEFAULT, LoadBalancerPool } from './load-balancer-pool.js';
 import { LOCAL_PATH_DIR_DEFAULT } from './local-path-provisioner.js';
+import { ControllerManager } from './manager.js';
+import { type NodeLifecycleOptions, nodeLifecycleControllerFactory } from './node-lifecycle-controller.js';
+import { NODE_LIFECYCLE_FLAGS_HELP, nodeLifecycleFlagOptions, nodeLifecycleOptionsFromFlags } from './node-lifecycle-flags.js';
 import { persistentVolumeControllerFactory } from './persistentvolume-controller.js';
 import { controllerRegistry, enabledControllers, parseControllersFlag } from './registry.js';
-import { LOAD_BALANCER_IP_POOL_DEFAULT, LoadBalancerPool } from './load-balancer-pool.js';
 import { serviceLbControllerFactory } from './service-lb-controller.js';
 import { serviceAccountTokenFactoryFromFiles } from './serviceaccount-token-controller.js';
 
@@ -62,11 +62,6 @@ export interface ControllerManagerFlags {
   readonly help: boolean;
 }
 
-/** Bad flags: the message says which. */
-export class FlagError extends Error {
-  override readonly name = 'FlagError';
-}
-
 function positiveNumber(text: string, flag: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new FlagError(`${flag} must be a positive number`);
@@ -78,34 +73,27 @@ function positiveNumber(text: string, flag: string): number {
  * off, as with kube's boolean flags.
  */
 export function parseControllerManagerFlags(argv: readonly string[]): ControllerManagerFlags {
-  const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        ...connectionFlagOptions,
-        port: { type: 'string', default: '10257' },
-        'leader-elect': { type: 'string', default: 'true' },
-        controllers: { type: 'string', default: '*' },
-        'kube-api-qps': { type: 'string', default: '300' },
-        'kube-api-burst': { type: 'string', default: '600' },
-        'local-path-dir': { type: 'string', default: LOCAL_PATH_DIR_DEFAULT },
-        'service-account-private-key-file': { type: 'string' },
-        'root-ca-file': { type: 'string' },
-        'load-balancer-ip-pool': { type: 'string', default: LOAD_BALANCER_IP_POOL_DEFAULT },
-        ...nodeLifecycleFlagOptions,
-        'log-level': { type: 'string', default: 'info' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new FlagError((err as Error).message);
-  }
-  const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new FlagError('--port must be a port number');
-  const le = String(values['leader-elect']).toLowerCase();
-  if (le !== 'true' && le !== 'false') throw new FlagError('--leader-elect must be true or false');
+  const values = parseComponentFlags(
+    argv,
+    {
+      ...connectionFlagOptions,
+      port: { type: 'string', default: '10257' },
+      'leader-elect': { type: 'string', default: 'true' },
+      controllers: { type: 'string', default: '*' },
+      'kube-api-qps': { type: 'string', default: '300' },
+      'kube-api-burst': { type: 'string', default: '600' },
+      'local-path-dir': { type: 'string', default: LOCAL_PATH_DIR_DEFAULT },
+      'service-account-private-key-file': { type: 'string' },
+      'root-ca-file': { type: 'string' },
+      'load-balancer-ip-pool': { type: 'string', default: LOAD_BALANCER_IP_POOL_DEFAULT },
+      ...nodeLifecycleFlagOptions,
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', default: false },
+    },
+    ['leader-elect'],
+  );
+  const port = numberFlag(String(values.port), '--port', 0, 65535);
+  const leaderElect = kubeBoolean(values['leader-elect'], '--leader-elect');
   if (String(values['local-path-dir']).trim() === '') throw new FlagError('--local-path-dir must not be empty');
   let nodeLifecycle: NodeLifecycleOptions;
   try {
@@ -129,7 +117,7 @@ export function parseControllerManagerFlags(argv: readonly string[]): Controller
     apiserver: values.apiserver as string | undefined,
     kubeconfig: values.kubeconfig as string | undefined,
     port,
-    leaderElect: le === 'true',
+    leaderElect,
     controllers,
     qps: positiveNumber(String(values['kube-api-qps']), '--kube-api-qps'),
     burst: positiveNumber(String(values['kube-api-burst']), '--kube-api-burst'),

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { CONNECTION_FLAGS_HELP, connectionFlagOptions } from '../kube/client/connection-flags.js';
+import { FlagError, numberFlag, parseComponentFlags } from '../kube/component/component-flags.js';
 import { NodeConfigError, parseLabels, parseQuantity, parseTaints, type Taint } from './node-config.js';
 
 /** The command line of `picokube node`, parsed and checked (pure apart from reading argv). */
@@ -58,15 +58,6 @@ export interface NodeAgentFlags {
   readonly help: boolean;
 }
 
-/** Bad flags: the message says which. */
-export class FlagError extends Error {}
-
-function whole(text: string, flag: string, min: number, max: number): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isInteger(n) || n < min || n > max) throw new FlagError(`${flag} must be an integer from ${min} to ${max}`);
-  return n;
-}
-
 /** The node names a process hosts: `--name`, or `--count` names from the prefix. */
 export function nodeNames(name: string, count: number, prefix: string, firstIndex: number): string[] {
   if (count === 1 && prefix === '') return [name];
@@ -75,41 +66,33 @@ export function nodeNames(name: string, count: number, prefix: string, firstInde
 }
 
 export function parseNodeAgentFlags(argv: readonly string[]): NodeAgentFlags {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args: [...argv],
-      options: {
-        ...connectionFlagOptions,
-        name: { type: 'string' },
-        count: { type: 'string', default: '1' },
-        'name-prefix': { type: 'string' },
-        'first-index': { type: 'string', default: '1' },
-        cpu: { type: 'string', default: '4' },
-        memory: { type: 'string', default: '8Gi' },
-        pods: { type: 'string', default: '110' },
-        'ephemeral-storage': { type: 'string', default: '100Gi' },
-        labels: { type: 'string', default: '' },
-        taints: { type: 'string', default: '' },
-        runtime: { type: 'string', default: 'simulated' },
-        fast: { type: 'boolean', default: false },
-        port: { type: 'string', default: '10250' },
-        'lease-renew-seconds': { type: 'string', default: '10' },
-        'status-report-seconds': { type: 'string', default: '60' },
-        'pod-workers': { type: 'string', default: '16' },
-        'work-dir': { type: 'string' },
-        events: { type: 'string' },
-        'log-level': { type: 'string', default: 'info' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new FlagError((err as Error).message);
-  }
+  const values = parseComponentFlags(argv, {
+    ...connectionFlagOptions,
+    name: { type: 'string' },
+    count: { type: 'string', default: '1' },
+    'name-prefix': { type: 'string' },
+    'first-index': { type: 'string', default: '1' },
+    cpu: { type: 'string', default: '4' },
+    memory: { type: 'string', default: '8Gi' },
+    pods: { type: 'string', default: '110' },
+    'ephemeral-storage': { type: 'string', default: '100Gi' },
+    labels: { type: 'string', default: '' },
+    taints: { type: 'string', default: '' },
+    runtime: { type: 'string', default: 'simulated' },
+    fast: { type: 'boolean', default: false },
+    port: { type: 'string', default: '10250' },
+    'lease-renew-seconds': { type: 'string', default: '10' },
+    'status-report-seconds': { type: 'string', default: '60' },
+    'pod-workers': { type: 'string', default: '16' },
+    'work-dir': { type: 'string' },
+    events: { type: 'string' },
+    'log-level': { type: 'string', default: 'info' },
+    help: { type: 'boolean', default: false },
+  });
   const runtime = String(values.runtime);
   if (runtime !== 'simulated' && runtime !== 'process') throw new FlagError('--runtime must be simulated or process');
-  const count = whole(String(values.count), '--count', 1, 100_000);
-  const firstIndex = whole(String(values['first-index']), '--first-index', 0, 1_000_000_000);
+  const count = numberFlag(String(values.count), '--count', 1, 100_000);
+  const firstIndex = numberFlag(String(values['first-index']), '--first-index', 0, 1_000_000_000);
   const explicitPrefix = values['name-prefix'] as string | undefined;
   const prefix = count > 1 ? (explicitPrefix ?? 'sim-') : (explicitPrefix ?? '');
   const names = nodeNames((values.name as string | undefined) ?? 'node-1', count, prefix, firstIndex);
@@ -122,16 +105,16 @@ export function parseNodeAgentFlags(argv: readonly string[]): NodeAgentFlags {
       names,
       cpu: parseQuantity('--cpu', String(values.cpu)),
       memory: parseQuantity('--memory', String(values.memory)),
-      pods: whole(String(values.pods), '--pods', 1, 100_000),
+      pods: numberFlag(String(values.pods), '--pods', 1, 100_000),
       ephemeralStorage: parseQuantity('--ephemeral-storage', String(values['ephemeral-storage'])),
       labels: parseLabels(String(values.labels)),
       taints: parseTaints(String(values.taints)),
       runtime,
       fast: values.fast === true,
-      port: whole(String(values.port), '--port', 0, 65535),
-      leaseRenewSeconds: whole(String(values['lease-renew-seconds']), '--lease-renew-seconds', 1, 3600),
-      statusReportSeconds: whole(String(values['status-report-seconds']), '--status-report-seconds', 1, 86_400),
-      podWorkers: whole(String(values['pod-workers']), '--pod-workers', 1, 1024),
+      port: numberFlag(String(values.port), '--port', 0, 65535),
+      leaseRenewSeconds: numberFlag(String(values['lease-renew-seconds']), '--lease-renew-seconds', 1, 3600),
+      statusReportSeconds: numberFlag(String(values['status-report-seconds']), '--status-report-seconds', 1, 86_400),
+      podWorkers: numberFlag(String(values['pod-workers']), '--pod-workers', 1, 1024),
       workDir: values['work-dir'] as string | undefined,
       events: events === true || events === 'true',
       logLevel: String(values['log-level']),

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import pino, { type Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
 import { InformerFactory } from '../kube/cache/informer-factory.js';
@@ -8,6 +7,7 @@ import { ApiEventRecorder } from '../kube/client/api-event-recorder.js';
 import { CONNECTION_FLAGS_HELP, ConnectionConfigError, connectionFlagOptions, restClientOptionsFromFlags } from '../kube/client/connection-flags.js';
 import { Resources } from '../kube/client/resource.js';
 import { RestClient } from '../kube/client/rest-client.js';
+import { FlagError, kubeBoolean, numberFlag, parseComponentFlags } from '../kube/component/component-flags.js';
 import { ComponentServer } from '../kube/component/component-server.js';
 import { installShutdownHandlers } from '../kube/component/process-lifecycle.js';
 import { LeaderElector } from '../kube/leader-election/leader-elector.js';
@@ -49,45 +49,27 @@ export interface SchedulerFlags {
   readonly help: boolean;
 }
 
-/** Bad flags: the message says which. */
-export class FlagError extends Error {}
-
-function numberFlag(text: string, flag: string, min: number, max = Number.MAX_SAFE_INTEGER, integer = true): number {
-  const n = Number(text);
-  if (text.trim() === '' || !Number.isFinite(n) || n < min || n > max || (integer && !Number.isInteger(n))) {
-    throw new FlagError(`${flag} must be ${integer ? 'an integer' : 'a number'} from ${min}${max === Number.MAX_SAFE_INTEGER ? '' : ` to ${max}`}`);
-  }
-  return n;
-}
-
 /**
  * Parses the command line. `--leader-elect` alone means true; `--leader-elect=false` turns it
  * off, as with kube's boolean flags.
  */
 export function parseSchedulerFlags(argv: readonly string[]): SchedulerFlags {
-  const args = argv.map((a) => (a === '--leader-elect' ? '--leader-elect=true' : a));
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        ...connectionFlagOptions,
-        port: { type: 'string', default: '10259' },
-        'leader-elect': { type: 'string', default: 'true' },
-        'scheduler-name': { type: 'string', default: DEFAULT_SCHEDULER_NAME },
-        'percentage-of-nodes-to-score': { type: 'string', default: '0' },
-        'max-binds-in-flight': { type: 'string', default: '64' },
-        'kube-api-qps': { type: 'string', default: '0' },
-        'kube-api-burst': { type: 'string', default: '0' },
-        'log-level': { type: 'string', default: 'info' },
-        help: { type: 'boolean', default: false },
-      },
-    }));
-  } catch (err) {
-    throw new FlagError((err as Error).message);
-  }
-  const le = String(values['leader-elect']).toLowerCase();
-  if (le !== 'true' && le !== 'false') throw new FlagError('--leader-elect must be true or false');
+  const values = parseComponentFlags(
+    argv,
+    {
+      ...connectionFlagOptions,
+      port: { type: 'string', default: '10259' },
+      'leader-elect': { type: 'string', default: 'true' },
+      'scheduler-name': { type: 'string', default: DEFAULT_SCHEDULER_NAME },
+      'percentage-of-nodes-to-score': { type: 'string', default: '0' },
+      'max-binds-in-flight': { type: 'string', default: '64' },
+      'kube-api-qps': { type: 'string', default: '0' },
+      'kube-api-burst': { type: 'string', default: '0' },
+      'log-level': { type: 'string', default: 'info' },
+      help: { type: 'boolean', default: false },
+    },
+    ['leader-elect'],
+  );
   const schedulerName = String(values['scheduler-name']);
   if (schedulerName === '') throw new FlagError('--scheduler-name must not be empty');
   const qps = numberFlag(String(values['kube-api-qps']), '--kube-api-qps', 0, Number.MAX_SAFE_INTEGER, false);
@@ -96,7 +78,7 @@ export function parseSchedulerFlags(argv: readonly string[]): SchedulerFlags {
     apiserver: values.apiserver as string | undefined,
     kubeconfig: values.kubeconfig as string | undefined,
     port: numberFlag(String(values.port), '--port', 0, 65535),
-    leaderElect: le === 'true',
+    leaderElect: kubeBoolean(values['leader-elect'], '--leader-elect'),
     schedulerName,
     percentageOfNodesToScore: numberFlag(String(values['percentage-of-nodes-to-score']), '--percentage-of-nodes-to-score', 0, 100),
     maxBindsInFlight: numberFlag(String(values['max-binds-in-flight']), '--max-binds-in-flight', 1, 10_000),

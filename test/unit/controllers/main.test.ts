@@ -1,9 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import t from 'tap';
-import { FlagError, parseControllerManagerFlags } from '../../../controllers/main.js';
+import { parseControllerManagerFlags } from '../../../controllers/main.js';
 import type { ReplicaSet } from '../../../controllers/workload-types.js';
-import { RestClient } from '../../../kube/client/rest-client.js';
 import { Resources } from '../../../kube/client/resource.js';
+import { RestClient } from '../../../kube/client/rest-client.js';
+import { FlagError } from '../../../kube/component/component-flags.js';
 import type { KubeObject } from '../../../kube/object.js';
 import { startApiserver } from '../../helpers/apiserver-harness.js';
 import { freePort, pollUntil } from '../../helpers/store-cluster.js';
@@ -23,7 +24,7 @@ t.test('flags: defaults (port and leader election as kube-controller-manager, a 
   t.same(parseControllerManagerFlags(['--controllers=replicaset,deployment']).controllers, ['replicaset', 'deployment']);
   t.notOk(parseControllerManagerFlags(['--controllers', '*,-deployment']).controllers.includes('deployment'));
   t.throws(() => parseControllerManagerFlags(['--controllers=nope']), FlagError);
-  t.throws(() => parseControllerManagerFlags(['--port=x']), /--port must be a port number/);
+  t.throws(() => parseControllerManagerFlags(['--port=x']), /--port must be an integer from 0 to 65535/);
   t.throws(() => parseControllerManagerFlags(['--leader-elect=maybe']), /true or false/);
   t.throws(() => parseControllerManagerFlags(['--bogus']), FlagError);
   t.equal(parseControllerManagerFlags(['--help']).help, true);

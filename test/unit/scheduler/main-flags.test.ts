@@ -1,7 +1,8 @@
-import t from 'tap';
 import { Registry } from 'prom-client';
+import t from 'tap';
 import { FakeClock } from '../../../kube/clock.js';
-import { FlagError, parseSchedulerFlags } from '../../../scheduler/main.js';
+import { FlagError } from '../../../kube/component/component-flags.js';
+import { parseSchedulerFlags } from '../../../scheduler/main.js';
 import { PromSchedulerMetrics } from '../../../scheduler/metrics.js';
 import { SchedulingQueue } from '../../../scheduler/queue/scheduling-queue.js';
 import { podInfo } from './fixtures.js';
