@@ -6,6 +6,7 @@ import { loadSecret } from '../../raft/transport/secret.js';
 import { pollUntil } from '../bench/processes.js';
 import { type ClusterConfig, readClusterConfig, storeIdsOf, writeClusterConfig } from '../launcher/cluster-config.js';
 import { directStoreEndpoints, storeEndpoints } from '../launcher/components.js';
+import { httpStatus } from '../launcher/http-probe.js';
 import { type ClusterLayout, clusterLayout } from '../launcher/layout.js';
 import { RELOAD_SIGNAL } from '../launcher/membership-reload.js';
 import { UsageError } from '../launcher/options.js';
@@ -291,6 +292,21 @@ export class DrillCluster {
     writePidFile(this.layout.pidsFile, { ...pids, processes });
     await Promise.all(processes.filter((p) => exited.includes(p.name)).map((p) => waitReady(p, BACK_READY_MS)));
     return exited;
+  }
+
+  /**
+   * Waits until every recorded component runs and answers its readiness check, each as the
+   * launcher (re)started it; returns the names it had to wait for.
+   */
+  async untilWhole(timeoutMs = BACK_READY_MS): Promise<string[]> {
+    const waited: string[] = [];
+    for (const name of this.pids().processes.map((p) => p.name)) {
+      const now = this.record(name);
+      if (isSameProcess(now.pid, now.argv) && (await httpStatus(now.readyUrl, 2000)) === 200) continue;
+      waited.push(name);
+      await waitReady(await this.running(name, timeoutMs), timeoutMs);
+    }
+    return waited;
   }
 
   /** Releases every hold this drill left (the drill's finally). */

@@ -88,6 +88,9 @@ export async function runDrill(cluster: DrillCluster, plan: DrillPlan, def: Dril
     note(`${def.summary}; workload in namespace ${namespace}`);
     const before = await cluster.restartExited();
     if (before.length > 0) note(`restarted ${before.join(', ')}: found exited before the drill, and no launcher supervises this cluster`);
+    // A drill before this one may have failed half-way, leaving the launcher bringing components back.
+    const awaited = await cluster.untilWhole();
+    if (awaited.length > 0) note(`waited for ${awaited.join(', ')} to run and be ready before starting`);
     apiWork = await ApiWorkload.start(api, namespace);
     storeWork = new StoreWorkload(storeClients, runId);
     workStart = performance.now();
