@@ -1,14 +1,22 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { decodeStateSnapshot, encodeStateSnapshot } from '../raft/server/members.js';
 import { crc32c } from '../raft/storage/crc32c.js';
 import { DiskStorage } from '../raft/storage/disk-storage.js';
 import { NodeFs } from '../raft/storage/node-fs.js';
-import { decodeStateSnapshot, encodeStateSnapshot } from '../raft/server/members.js';
 
 /**
  * A backup of the store (`storectl snapshot save`): the state machine snapshot with a header
  * that lets restore refuse a damaged file. Layout: "PKBK", u32 version, f64 revision,
  * u32 crc32c of the payload, u32 payload length, payload.
  */
+/**
+ * Store client options for a `snapshot` request: the replica encodes the whole key space and
+ * sends it in one answer, which for a store of tens of MiB takes seconds. A client's usual
+ * per-attempt timeout (1-3 s) and keepalive (a few missed pongs, which queue behind the answer)
+ * would cut it off and retry until the request times out, once the store outgrows them.
+ */
+export const SNAPSHOT_CLIENT_OPTIONS = { attemptTimeoutMs: 300_000, requestTimeoutMs: 300_000, keepaliveIntervalMs: 1000, keepaliveMisses: 300 } as const;
+
 const MAGIC = 'PKBK';
 const HEADER_BYTES = 4 + 4 + 8 + 4 + 4;
 

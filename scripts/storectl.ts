@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { WsStoreClient } from '../raft/client/ws-store-client.js';
-import { loadSecret } from '../raft/transport/secret.js';
 import type { StoreStatus } from '../raft/client/store-client.js';
+import { WsStoreClient } from '../raft/client/ws-store-client.js';
 import type { Compare, KeyValue, TxnOp } from '../raft/kv/types.js';
-import { restoreSnapshotFile, readSnapshotFile, writeSnapshotFile } from './store-snapshot-file.js';
+import { loadSecret } from '../raft/transport/secret.js';
+import { readSnapshotFile, restoreSnapshotFile, SNAPSHOT_CLIENT_OPTIONS, writeSnapshotFile } from './store-snapshot-file.js';
 import { parseTxnScript } from './txn-script.js';
 
 const HELP = `picokube storectl: the store's command-line client (like etcdctl)
@@ -192,7 +192,14 @@ async function command(argv: string[]): Promise<number> {
       }
       case 'snapshot': {
         if (args[0] !== 'save' || !args[1]) throw usage('snapshot save FILE');
-        const r = await client.request<{ data: Uint8Array; revision: number; index: number }>({ op: 'snapshot' });
+        // A client of its own that waits for the whole key space, however long it takes to send.
+        const snapshotClient = new WsStoreClient({ endpoints, ...SNAPSHOT_CLIENT_OPTIONS, ...(secret ? { secret } : {}) });
+        let r: { data: Uint8Array; revision: number; index: number };
+        try {
+          r = await snapshotClient.request({ op: 'snapshot' });
+        } finally {
+          await snapshotClient.close();
+        }
         writeSnapshotFile(args[1], r.data, r.revision);
         const check = readSnapshotFile(args[1]);
         out(

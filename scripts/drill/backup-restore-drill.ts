@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { restoreSnapshotFile, writeSnapshotFile } from '../store-snapshot-file.js';
+import { restoreSnapshotFile, SNAPSHOT_CLIENT_OPTIONS, writeSnapshotFile } from '../store-snapshot-file.js';
 import type { DrillContext, DrillDefinition } from './drill-runner.js';
 import { observed } from './verdicts.js';
 
@@ -35,7 +35,13 @@ export const backupRestore: DrillDefinition = {
     await ctx.stopWrites();
     ctx.note('workload writes stopped: everything acknowledged is in the backup to come');
     const { cluster } = ctx;
-    const snap = await ctx.store.request<{ data: Uint8Array; revision: number }>({ op: 'snapshot' });
+    const snapshotClient = cluster.storeClient(SNAPSHOT_CLIENT_OPTIONS);
+    let snap: { data: Uint8Array; revision: number };
+    try {
+      snap = await snapshotClient.request({ op: 'snapshot' });
+    } finally {
+      await snapshotClient.close();
+    }
     const backups = join(cluster.layout.dir, 'drill-backups');
     mkdirSync(backups, { recursive: true });
     const file = join(backups, `backup-${ctx.plan.seed}-${Date.now().toString(36)}.db`);
