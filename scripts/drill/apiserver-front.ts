@@ -1,5 +1,6 @@
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { BackendPicker } from './backend-picker.js';
+import { spliceSockets } from './socket-splice.js';
 
 /** How long a connect to one backend may take before the next is tried (loopback answers at once). */
 const CONNECT_TIMEOUT_MS = 2000;
@@ -85,16 +86,10 @@ export class ApiserverFront {
         return;
       }
       this.open.add(inbound).add(outbound);
-      const end = (): void => {
+      spliceSockets(inbound, outbound, () => {
         this.open.delete(inbound);
         this.open.delete(outbound);
-        inbound.destroy();
-        outbound.destroy();
-      };
-      inbound.once('close', end);
-      outbound.once('close', end);
-      inbound.pipe(outbound);
-      outbound.pipe(inbound);
+      });
       inbound.resume();
     });
   }

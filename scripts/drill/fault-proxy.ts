@@ -3,6 +3,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { parseArgs } from 'node:util';
 import { ApiserverFront, type FrontFlag, parseFrontFlag } from './apiserver-front.js';
 import { type Link, linkKey, PartitionState, parseLinkFlag } from './link-table.js';
+import { spliceSockets } from './socket-splice.js';
 
 const HELP = `picokube fault-proxy: TCP forwarding in front of the store replicas' links, with faults on demand,
 and the apiservers' front
@@ -122,15 +123,7 @@ export class FaultProxy {
     outbound.on('error', () => {});
     const pair: [Socket, Socket] = [inbound, outbound];
     rt.open.add(pair);
-    const end = (): void => {
-      rt.open.delete(pair);
-      inbound.destroy();
-      outbound.destroy();
-    };
-    inbound.once('close', end);
-    outbound.once('close', end);
-    inbound.pipe(outbound);
-    outbound.pipe(inbound);
+    spliceSockets(inbound, outbound, () => rt.open.delete(pair));
   }
 
   private cutOpen(rt: LinkRuntime): void {
