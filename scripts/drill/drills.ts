@@ -26,14 +26,19 @@ async function followers(ctx: DrillContext): Promise<{ leader: string; followers
   return { leader, followers: ctx.cluster.storeNames().filter((n) => n !== leader) };
 }
 
-/** kill -9 of `names`, kept down for the plan's fault time, then brought back. */
-async function killAndBringBack(ctx: DrillContext, names: readonly string[], why: string): Promise<void> {
+/**
+ * kill -9 of `names`, kept down for the plan's fault time, then brought back. `whileDown` sees
+ * when the last of them was gone, before they come back (to judge what the clients did meanwhile).
+ */
+async function killAndBringBack(ctx: DrillContext, names: readonly string[], why: string, whileDown?: (goneAt: number) => void): Promise<void> {
   ctx.faultStarted();
   for (const n of names) {
     const pid = await ctx.cluster.kill(n);
     ctx.note(`kill -9 ${n} (pid ${pid}${why ? `, ${why}` : ''})`);
   }
+  const goneAt = performance.now();
   await sleep(ctx.plan.faultMs);
+  whileDown?.(goneAt);
   ctx.note(`bringing back ${names.join(', ')}`);
   await ctx.cluster.bringBack(names);
   ctx.healed();
@@ -202,15 +207,10 @@ const killApiserver: DrillDefinition = {
   async inject(ctx) {
     const names = ctx.cluster.names(/^apiserver(-\d+)?$/);
     const victim = pick(names, ctx.plan.victimPick);
-    ctx.faultStarted();
-    const pid = await ctx.cluster.kill(victim);
+    if (names.length === 1) return killAndBringBack(ctx, [victim], '');
     // Once it is gone, every write acknowledged went through another apiserver.
-    const goneAt = performance.now();
-    ctx.note(`kill -9 ${victim} (pid ${pid}${names.length > 1 ? `, one of ${names.length} behind the front` : ''})`);
-    await sleep(ctx.plan.faultMs);
-    const backFrom = performance.now();
-    if (names.length > 1) {
-      const during = ctx.apiWriteTimes().filter((t) => t > goneAt && t < backFrom).length;
+    await killAndBringBack(ctx, [victim], `one of ${names.length} behind the front`, (goneAt) => {
+      const during = ctx.apiWriteTimes().filter((t) => t > goneAt).length;
       ctx.verdict(
         observed(
           'apiserver writes went on through the front while one apiserver was down',
@@ -218,11 +218,7 @@ const killApiserver: DrillDefinition = {
           `${during} writes acknowledged while ${victim} was down`,
         ),
       );
-    }
-    ctx.note(`bringing back ${victim}`);
-    await ctx.cluster.bringBack([victim]);
-    ctx.healed();
-    ctx.note(`${victim} ready again`);
+    });
   },
 };
 

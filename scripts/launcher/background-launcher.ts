@@ -17,7 +17,7 @@ function isLauncherMessage(m: unknown): m is LauncherMessage {
 
 /** `argv` without --detach / -d: the background launcher runs the same `up` in the foreground. */
 export function withoutDetach(argv: readonly string[]): string[] {
-  return argv.filter((a) => a !== '--detach' && a !== '-d' && a !== '--detach=true');
+  return argv.filter((a) => a !== '--detach' && a !== '-d');
 }
 
 /**
